@@ -1,0 +1,36 @@
+# The newcomer's front door. `make demo` builds everything on sample data;
+# `make test` runs every test CI runs.
+UV ?= uv
+export UV_LINK_MODE ?= copy
+
+.PHONY: setup demo run test lint bench dev dashboard clean
+
+setup:
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+demo: setup
+	$(UV) run rollcall demo
+
+run: setup
+	$(UV) run rollcall run
+
+test: setup
+	$(UV) run pytest -q
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run sqlfluff lint dbt_project/models
+
+bench: setup
+	$(UV) run python bench/run.py
+
+dev: setup
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(UV) run dagster dev -f pipelines/definitions.py
+
+dashboard: setup
+	$(UV) run rollcall dashboard
+
+clean:
+	rm -rf data/warehouse.duckdb* dbt_project/target dbt_project/logs

@@ -1,0 +1,185 @@
+"""`rollcall`: the command line of DESIGN.md. Bad arguments exit 2 with one line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pipelines.lib import cohorts
+from pipelines.lib import warehouse as wh
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line, exit 2
+        self.exit(2, f"rollcall: {message}\n")
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--within takes a whole number of days, not {value!r}") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"--within takes days ≥ 0, not {days}")
+    return days
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rollcall", description="rollcall: email, texts and calls per person, in one warehouse.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="sample data → full build → a cohort → the dashboard")
+    demo.add_argument("--people", type=int, default=2000, help="sample size (default 2000)")
+    demo.add_argument("--no-dashboard", action="store_true", help="stop after printing the cohort")
+
+    run = sub.add_parser("run", help="materialise every asset")
+    run.add_argument("--landing", help="landing folder (ROLLCALL_LANDING, default data/landing)")
+    run.add_argument("--warehouse", help="warehouse file (ROLLCALL_WAREHOUSE, default data/warehouse.duckdb)")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log")
+
+    sub.add_parser("dashboard", help="the Streamlit app on the current warehouse")
+
+    c = sub.add_parser("cohort", help="who did A [but not B] [within N days]")
+    c.add_argument("--campaign", required=True)
+    c.add_argument("--did", required=True, choices=cohorts.EVENTS, metavar="EVENT")
+    c.add_argument("--did-not", choices=cohorts.EVENTS, metavar="EVENT")
+    c.add_argument("--within", type=_days, metavar="DAYS")
+    c.add_argument("--province")
+    c.add_argument("--state")
+    c.add_argument("--district")
+    c.add_argument("--affiliate")
+    c.add_argument("--language", choices=cohorts.LANGUAGES)
+    c.add_argument("--reachable", choices=cohorts.CHANNELS)
+    c.add_argument("--include-machine-opens", action="store_true")
+    c.add_argument("--count", action="store_true", help="print only the number")
+    c.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
+    c.add_argument("--out", help="write to this file (atomically) instead of standard output")
+    c.add_argument("--warehouse", help=argparse.SUPPRESS)
+    return p
+
+
+def _cohort_from(args) -> cohorts.Cohort:
+    return cohorts.Cohort(
+        campaign=args.campaign,
+        did=args.did,
+        did_not=args.did_not,
+        within_days=args.within,
+        province=args.province,
+        state=args.state,
+        district=args.district,
+        affiliate=args.affiliate,
+        language=args.language,
+        reachable=args.reachable,
+        include_machine_opens=args.include_machine_opens,
+    )
+
+
+def _write(table, fmt: str, out: str | None) -> None:
+    if out is None:
+        if fmt == "csv":
+            pacsv.write_csv(table, sys.stdout.buffer)
+        else:
+            json.dump(table.to_pylist(), sys.stdout, ensure_ascii=False, default=str)
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+        return
+    target = Path(out)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        if fmt == "csv":
+            pacsv.write_csv(table, tmp)
+        elif fmt == "parquet":
+            pq.write_table(table, tmp)
+        else:
+            tmp.write_text(json.dumps(table.to_pylist(), ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def cmd_cohort(args) -> int:
+    if args.format == "parquet" and not args.out:
+        raise cohorts.CohortError("--format parquet needs --out FILE")
+    cohort = _cohort_from(args)
+    with wh.connect_read(wh.warehouse_path(args.warehouse)) as con:
+        if args.count:
+            print(cohorts.count(con, cohort))
+            return 0
+        table = cohorts.members(con, cohort)
+    _write(table, args.format, args.out)
+    if args.out:
+        print(f"{table.num_rows} people → {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pipelines.run import run_all
+
+    summary = run_all(wh.landing_path(args.landing), wh.warehouse_path(args.warehouse), quiet=not args.verbose)
+    rows = ", ".join(f"{n:,} {name}" for name, n in summary.rows.items())
+    print(f"published {summary.warehouse}: {rows}; {summary.rejected:,} rejected rows, "
+          f"{summary.unmatched:,} unmatched events")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from pipelines.lib import sample
+    from pipelines.run import run_all
+
+    landing, warehouse = wh.landing_path(), wh.warehouse_path()
+    if not any(landing.glob("*/*")):
+        print(f"writing sample landing data ({args.people:,} people) to {landing} …")
+        sample.generate(landing, people=args.people)
+    print("building the warehouse …")
+    summary = run_all(landing, warehouse)
+    print(f"published {summary.warehouse}: " + ", ".join(f"{n:,} {k}" for k, n in summary.rows.items()))
+    with wh.connect_read(warehouse) as con:
+        campaign = con.sql(
+            "select campaign_id from marts.campaigns where ask = 'call' and email_campaign_id is not null "
+            "order by starts, campaign_id limit 1"
+        ).fetchall()[0][0]
+        cohort = cohorts.Cohort(campaign=campaign, did="opened", did_not="called", within_days=7)
+        table = cohorts.members(con, cohort)
+    print(f"\nopened {campaign!r} but did not call within 7 days: {table.num_rows:,} people")
+    print(f"  (rollcall cohort --campaign {campaign} --did opened --did-not called --within 7 --count)\n")
+    pacsv.write_csv(table.slice(0, 10), sys.stdout.buffer)
+    sys.stdout.flush()
+    if not args.no_dashboard:
+        return cmd_dashboard(args)
+    return 0
+
+
+def cmd_dashboard(args) -> int:
+    app = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+    if not app.exists():
+        print("rollcall: the dashboard is not built yet", file=sys.stderr)
+        return 1
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app)])
+
+
+COMMANDS = {"cohort": cmd_cohort, "run": cmd_run, "demo": cmd_demo, "dashboard": cmd_dashboard}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from pipelines.run import RunFailed
+
+    try:
+        return COMMANDS[args.command](args)
+    except cohorts.CohortError as exc:
+        print(f"rollcall: {exc}", file=sys.stderr)
+        return 2
+    except (wh.WarehouseMissing, RunFailed) as exc:
+        print(f"rollcall: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

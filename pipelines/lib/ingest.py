@@ -1,0 +1,788 @@
+"""Land the vendors' exports in `raw.*`: parse, validate, normalise, quarantine, load once.
+
+Plain functions over a DuckDB connection, with no Dagster in them; the ingest
+assets are thin wrappers. Every load of a source is one transaction: either
+all of its new files land (with their rejected rows) or nothing does.
+
+- A file whose content was loaded before (same SHA-256, same source) is
+  skipped, so re-landing or re-running changes nothing.
+- An event seen twice (same `sg_event_id` or Twilio `Sid`, in one file or
+  across files) is stored once.
+- A row that cannot be read goes to `raw.rejected_rows` with its file, line
+  and reason; the rest of the file still loads.
+- A file that is not the format at all raises `IngestError` naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import yaml
+
+from pipelines.lib.phones import e164_table, to_e164, zip_states
+
+SOURCES = ("people", "sendgrid", "twilio_messages", "twilio_calls", "campaigns")
+
+SENDGRID_EVENTS = (
+    "processed",
+    "dropped",
+    "delivered",
+    "deferred",
+    "bounce",
+    "open",
+    "click",
+    "spamreport",
+    "unsubscribe",
+    "group_unsubscribe",
+    "group_resubscribe",
+)
+
+# Twilio's two header spellings (console export, REST API) → one set of names.
+MESSAGE_COLUMNS = {
+    "sid": ("Sid", "sid"),
+    "from_number": ("From", "from"),
+    "to_number": ("To", "to"),
+    "body": ("Body", "body"),
+    "status": ("Status", "status"),
+    "direction": ("Direction", "direction"),
+    "sent": ("SentDate", "date_sent"),
+    "num_segments": ("NumSegments", "num_segments"),
+    "error_code": ("ErrorCode", "error_code"),
+}
+CALL_COLUMNS = {
+    "sid": ("Sid", "sid"),
+    "parent_call_sid": ("ParentCallSid", "parent_call_sid"),
+    "from_number": ("From", "from"),
+    "to_number": ("To", "to"),
+    "status": ("Status", "status"),
+    "direction": ("Direction", "direction"),
+    "started": ("StartTime", "start_time"),
+    "ended": ("EndTime", "end_time"),
+    "duration": ("Duration", "duration"),
+}
+PEOPLE_COLUMNS = (
+    "uuid",
+    "first_name",
+    "last_name",
+    "email",
+    "can2_phone",
+    "zip_code",
+    "can2_user_city",
+    "can2_state_abbreviated",
+    "can2_country",
+    "can2_subscription_status",
+    "can2_sms_status",
+    "affiliate",
+    "language",
+    "federal_district",
+    "state_district",
+)
+PEOPLE_REQUIRED = ("uuid", "email")
+
+# Twilio writes RFC 2822 dates; hand-made exports sometimes carry ISO ones.
+DATE_FORMATS = [
+    "%a, %d %b %Y %H:%M:%S %z",
+    "%d %b %Y %H:%M:%S %z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M:%S",
+]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+RAW_DDL = """
+create schema if not exists raw;
+create table if not exists raw.loaded_files (
+    source varchar, file varchar, sha256 varchar,
+    rows_loaded bigint, rows_rejected bigint, loaded_at timestamp
+);
+create table if not exists raw.rejected_rows (
+    source varchar, file varchar, line bigint, reason varchar,
+    raw_value varchar, loaded_at timestamp
+);
+create table if not exists raw.people (
+    person_id varchar, first_name varchar, last_name varchar,
+    email varchar, email_norm varchar, phone varchar, phone_e164 varchar,
+    zip_code varchar, postal_code varchar, zip_state varchar,
+    city varchar, state_abbr varchar, country varchar,
+    subscription_status varchar, sms_status varchar,
+    affiliate varchar, language varchar,
+    federal_district varchar, state_district varchar,
+    _source_file varchar, _loaded_at timestamp
+);
+create table if not exists raw.sendgrid_events (
+    sg_event_id varchar, event varchar, email varchar, email_norm varchar,
+    event_at timestamp, sg_message_id varchar, campaign_id varchar,
+    category varchar, url varchar, machine_open boolean, reason varchar,
+    bounce_type varchar, _source_file varchar, _line bigint, _loaded_at timestamp
+);
+create table if not exists raw.twilio_messages (
+    sid varchar, direction varchar, status varchar,
+    from_number varchar, to_number varchar, from_e164 varchar, to_e164 varchar,
+    body varchar, sent_at timestamp, num_segments integer, error_code integer,
+    _source_file varchar, _line bigint, _loaded_at timestamp
+);
+create table if not exists raw.twilio_calls (
+    sid varchar, parent_call_sid varchar, direction varchar, status varchar,
+    from_number varchar, to_number varchar, from_e164 varchar, to_e164 varchar,
+    started_at timestamp, ended_at timestamp, duration_seconds integer,
+    _source_file varchar, _line bigint, _loaded_at timestamp
+);
+create table if not exists raw.campaigns (
+    campaign_id varchar, name_en varchar, name_fr varchar, ask varchar,
+    starts date, email_campaign_id varchar, sms_from_e164 varchar,
+    sms_sent_from timestamp, sms_sent_until timestamp,
+    min_call_seconds integer, follow_up_of varchar
+);
+create table if not exists raw.campaign_call_numbers (
+    campaign_id varchar, number_e164 varchar
+);
+"""
+
+
+class IngestError(Exception):
+    """A landed file that is not the format at all; the message names the file."""
+
+
+@dataclass
+class LoadResult:
+    source: str
+    files_loaded: int = 0
+    files_skipped: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    duplicates: int = 0
+
+    def metadata(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if k != "source"}
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_DDL)
+
+
+def source_files(landing: Path, source: str) -> list[Path]:
+    """The landed files of a source, in name order (later names win ties)."""
+    if source == "campaigns":
+        path = landing / "campaigns.yml"
+        return [path] if path.exists() else []
+    folder = landing / source
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_"))
+    )
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> LoadResult:
+    """Load every new file of one source in one transaction."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    ensure_raw_schema(con)
+    result = LoadResult(source)
+    seen = {
+        sha
+        for (sha,) in con.execute(
+            "select sha256 from raw.loaded_files where source = ?", [source]
+        ).fetchall()
+    }
+    new: list[tuple[Path, str]] = []
+    for path in source_files(landing, source):
+        sha = file_sha256(path)
+        if sha in seen:
+            result.files_skipped += 1
+        else:
+            seen.add(sha)
+            new.append((path, sha))
+    if not new:
+        return result
+    loader = _LOADERS[source]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.begin()
+    try:
+        per_file = loader(con, [p for p, _ in new], now, result)
+        for path, sha in new:
+            loaded, rejected = per_file.get(str(path), (0, 0))
+            con.execute(
+                "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?)",
+                [source, str(path), sha, loaded, rejected, now],
+            )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    result.files_loaded = len(new)
+    return result
+
+
+# --- reading files into a batch ---------------------------------------------
+
+
+def _csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path}: empty file, expected a CSV export with a header")
+    try:
+        rel = con.sql(
+            "select * from read_csv(?, all_varchar = true, header = true, sample_size = 1000)",
+            params=[str(path)],
+        )
+        return list(rel.columns)
+    except duckdb.Error as exc:
+        raise IngestError(f"{path}: not a readable CSV ({_first_line(exc)})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:200]
+
+
+def _read_csv_batch(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    source: str,
+    spellings: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    what: str,
+    now: dt.datetime,
+) -> None:
+    """Read CSV files into temp table `_batch` (file, line, canonical columns, all text).
+
+    Rows that are not CSV (wrong column count, broken quoting) go straight
+    to rejected_rows with DuckDB's own line number.
+    """
+    con.execute("drop table if exists _batch")
+    names = list(spellings)
+    con.execute(
+        "create temp table _batch (file varchar, line bigint, "
+        + ", ".join(f'"{n}" varchar' for n in names)
+        + ")"
+    )
+    for path in files:
+        header = _csv_columns(con, path)
+        chosen = _match_header(header, spellings, required, path, what)
+        select = ", ".join(
+            f'"{chosen[n]}" as "{n}"' if n in chosen else f'null as "{n}"' for n in names
+        )
+        con.execute("drop table if exists _rejects")
+        con.execute("drop table if exists _rejects_scan")
+        con.execute(
+            f"""
+            insert into _batch
+            select ?, row_number() over () + 1, {select}
+            from read_csv(?, all_varchar = true, header = true, ignore_errors = true,
+                          store_rejects = true, rejects_table = '_rejects',
+                          rejects_scan = '_rejects_scan', sample_size = 1000)
+            """,
+            [str(path), str(path)],
+        )
+        con.execute(
+            """
+            insert into raw.rejected_rows
+            select ?, ?, line, 'malformed CSV row: ' || error_message, csv_line, ?
+            from _rejects
+            """,
+            [source, str(path), now],
+        )
+
+
+def _match_header(header, spellings, required, path, what) -> dict[str, str]:
+    """Which column of this file holds each canonical field (either spelling)."""
+    present = set(header)
+    chosen: dict[str, str] = {}
+    for name, options in spellings.items():
+        for option in options:
+            if option in present:
+                chosen[name] = option
+                break
+    missing = [spellings[n][0] for n in required if n not in chosen]
+    if missing:
+        raise IngestError(f"{path}: not {what} (missing columns: {', '.join(missing)})")
+    return chosen
+
+
+def _register_phones(con: duckdb.DuckDBPyConnection, *columns: str) -> None:
+    """Temp table `_phones(raw, e164)` over the distinct values of `_batch` columns."""
+    union = " union ".join(f'select "{c}" as v from _batch' for c in columns)
+    values = [v for (v,) in con.sql(f"select distinct v from ({union}) where v is not null").fetchall()]
+    con.register("_phones_arrow", pa.table(e164_table(values)))
+    con.execute("create or replace temp table _phones as select * from _phones_arrow")
+    con.unregister("_phones_arrow")
+
+
+def _reject(con: duckdb.DuckDBPyConnection, source: str, now: dt.datetime, table: str) -> None:
+    con.execute(
+        f"""
+        insert into raw.rejected_rows
+        select ?, file, line, reason, raw_value, ? from {table} where reason is not null
+        """,
+        [source, now],
+    )
+
+
+def _insert_new(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, select_sql: str, result: LoadResult
+) -> None:
+    """Insert good rows whose key is not stored yet; the first copy in the batch wins."""
+    before = con.sql(f"select count(*) from raw.{table}").fetchall()[0][0]
+    good = con.sql("select count(*) from _good").fetchall()[0][0]
+    con.execute(
+        f"""
+        insert into raw.{table}
+        select {select_sql} from _good g
+        where not exists (select 1 from raw.{table} r where r.{key} = g.{key})
+        qualify row_number() over (partition by g.{key} order by g.file, g.line) = 1
+        """
+    )
+    after = con.sql(f"select count(*) from raw.{table}").fetchall()[0][0]
+    result.rows_loaded += after - before
+    result.duplicates += good - (after - before)
+
+
+def _per_file(con: duckdb.DuckDBPyConnection, source: str, files: list[Path], now) -> dict:
+    rows = con.execute(
+        """
+        select f.file,
+               coalesce((select count(*) from _good g where g.file = f.file), 0),
+               (select count(*) from raw.rejected_rows r
+                 where r.source = ? and r.file = f.file and r.loaded_at = ?)
+        from (select unnest(?::varchar[]) as file) f
+        """,
+        [source, now, [str(p) for p in files]],
+    ).fetchall()
+    return {file: (loaded, rejected) for file, loaded, rejected in rows}
+
+
+def _date_sql(column: str) -> str:
+    formats = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
+    return f"timezone('UTC', try_strptime(trim({column}), {formats})::timestamptz)"
+
+
+# --- people -----------------------------------------------------------------
+
+
+def _load_people(con, files, now, result) -> dict:
+    spellings = {c: (c,) for c in PEOPLE_COLUMNS}
+    _read_csv_batch(con, files, "people", spellings, PEOPLE_REQUIRED, "an Action Network activist export", now)
+    _register_phones(con, "can2_phone")
+    zips = zip_states()
+    con.register("_zip_arrow", pa.table(zips))
+    con.execute(
+        f"""
+        create or replace temp table _parsed as
+        with b as (
+            select *,
+                   nullif(trim(uuid), '') as person_id,
+                   lower(trim(email)) as email_clean,
+                   upper(replace(trim(coalesce(zip_code, '')), ' ', '')) as zip_clean
+            from _batch
+        )
+        select b.*,
+               case when regexp_matches(email_clean, '{EMAIL_PATTERN}') then email_clean end as email_norm,
+               p.e164 as phone_e164,
+               case
+                   when regexp_matches(zip_clean, '^[A-Z][0-9][A-Z][0-9][A-Z][0-9]$')
+                       then left(zip_clean, 3) || ' ' || right(zip_clean, 3)
+                   when regexp_matches(zip_clean, '^[0-9]{{5}}(-?[0-9]{{4}})?$') then left(zip_clean, 5)
+                   when regexp_matches(zip_clean, '^[0-9]{{4}}$') then '0' || zip_clean
+               end as postal_code
+        from b left join _phones p on p.raw = b.can2_phone
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table _checked as
+        select *, case when person_id is null then 'missing uuid' end as reason,
+               to_json(struct_pack(uuid, email, can2_phone))::varchar as raw_value
+        from _parsed
+        """
+    )
+    _reject(con, "people", now, "_checked")
+    # A person is never dropped for one bad value: the value is left empty
+    # and reported.
+    con.execute(
+        """
+        insert into raw.rejected_rows
+        select 'people', file, line, 'invalid email (left empty on the person)', email, ?
+        from _checked
+        where reason is null and nullif(trim(email), '') is not null and email_norm is null
+        union all
+        select 'people', file, line, 'invalid phone (left empty on the person)', can2_phone, ?
+        from _checked
+        where reason is null and nullif(trim(can2_phone), '') is not null and phone_e164 is null
+        """,
+        [now, now],
+    )
+    con.execute(
+        """
+        create or replace temp table _good as
+        select * from _checked where reason is null
+        qualify row_number() over (partition by person_id order by file desc, line desc) = 1
+        """
+    )
+    before = con.sql("select count(*) from raw.people").fetchall()[0][0]
+    con.execute("delete from raw.people where person_id in (select person_id from _good)")
+    replaced = before - con.sql("select count(*) from raw.people").fetchall()[0][0]
+    con.execute(
+        """
+        insert into raw.people
+        select g.person_id, nullif(trim(first_name), ''), nullif(trim(last_name), ''),
+               email, email_norm, can2_phone, phone_e164, zip_code, postal_code,
+               case when postal_code similar to '[0-9]{5}' then z.state end,
+               nullif(trim(can2_user_city), ''),
+               nullif(upper(trim(can2_state_abbreviated)), ''),
+               nullif(upper(trim(can2_country)), ''),
+               nullif(lower(trim(can2_subscription_status)), ''),
+               nullif(lower(trim(can2_sms_status)), ''),
+               nullif(trim(affiliate), ''), nullif(lower(trim(language)), ''),
+               nullif(trim(federal_district), ''), nullif(trim(state_district), ''),
+               g.file, ?
+        from _good g left join _zip_arrow z on z.zip = g.postal_code
+        """,
+        [now],
+    )
+    con.unregister("_zip_arrow")
+    good = con.sql("select count(*) from _good").fetchall()[0][0]
+    result.rows_loaded += good
+    result.duplicates += replaced
+    result.rows_rejected += con.execute(
+        "select count(*) from raw.rejected_rows where source = 'people' and loaded_at = ?", [now]
+    ).fetchall()[0][0]
+    return _per_file(con, "people", files, now)
+
+
+# --- SendGrid ---------------------------------------------------------------
+
+
+def _load_sendgrid(con, files, now, result) -> dict:
+    con.execute("drop table if exists _batch")
+    con.execute("create temp table _batch (file varchar, line bigint, doc varchar, reason varchar)")
+    for path in files:
+        first = _first_char(path)
+        if first == "[":
+            try:
+                con.execute(
+                    """
+                    insert into _batch
+                    select ?, row_number() over (), json, null
+                    from read_json_objects(?, format = 'array')
+                    """,
+                    [str(path), str(path)],
+                )
+            except duckdb.Error as exc:
+                # A truncated or broken POST body: the whole post is one
+                # unreadable row; the other files still load.
+                con.execute(
+                    "insert into _batch values (?, 0, null, ?)",
+                    [str(path), f"bad JSON: {_first_line(exc)}"],
+                )
+        elif first == "{":
+            con.execute(
+                """
+                insert into _batch
+                select ?, row_number() over (), j, null
+                from read_csv(?, columns = {'j': 'VARCHAR'}, header = false, delim = e'\\x01',
+                              quote = '', escape = '', auto_detect = false)
+                """,
+                [str(path), str(path)],
+            )
+        elif first == "":
+            continue
+        else:
+            raise IngestError(
+                f"{path}: not a SendGrid event webhook file (expected a JSON array or NDJSON)"
+            )
+    events = ", ".join(f"'{e}'" for e in SENDGRID_EVENTS)
+    con.execute(
+        f"""
+        create or replace temp table _parsed as
+        with lines as (
+            select file, line, reason as early_reason, doc,
+                   case when doc is not null and json_valid(doc) then doc end as js
+            from _batch
+            where doc is null or trim(doc) <> ''
+        )
+        select file, line, doc as raw_value,
+               case
+                   when early_reason is not null then early_reason
+                   when js is null then 'bad JSON'
+                   when json_type(js::json) <> 'OBJECT' then 'not a JSON object'
+                   when nullif(js->>'sg_event_id', '') is null then 'missing sg_event_id'
+                   when (js->>'event') is null or (js->>'event') not in ({events})
+                       then 'unknown event "' || coalesce(js->>'event', '') || '"'
+                   when try_cast(js->>'timestamp' as double) is null
+                       then 'unparsable timestamp "' || coalesce(js->>'timestamp', '') || '"'
+                   when nullif(trim(js->>'email'), '') is null then 'missing email'
+               end as reason,
+               js->>'sg_event_id' as sg_event_id,
+               js->>'event' as event,
+               js->>'email' as email,
+               js->>'timestamp' as ts,
+               js->>'sg_message_id' as sg_message_id,
+               js->>'campaign_id' as campaign_id,
+               case when json_type(js->'category') = 'ARRAY'
+                    then array_to_string(from_json(js->'category', '["VARCHAR"]'), ',')
+                    else js->>'category' end as category,
+               js->>'url' as url,
+               coalesce(try_cast(js->>'sg_machine_open' as boolean), false) as machine_open,
+               js->>'reason' as bounce_reason,
+               js->>'type' as bounce_type
+        from lines
+        """
+    )
+    _reject(con, "sendgrid", now, "_parsed")
+    con.execute("create or replace temp table _good as select * from _parsed where reason is null")
+    _insert_new(
+        con,
+        "sendgrid_events",
+        "sg_event_id",
+        f"""
+        g.sg_event_id, g.event, g.email,
+        case when regexp_matches(lower(trim(g.email)), '{EMAIL_PATTERN}') then lower(trim(g.email)) end,
+        timezone('UTC', to_timestamp(cast(g.ts as double))),
+        g.sg_message_id, g.campaign_id, g.category, g.url, g.machine_open, g.bounce_reason,
+        case when g.event = 'bounce' then coalesce(g.bounce_type, 'bounce') end,
+        g.file, g.line, '{now.isoformat(sep=' ')}'::timestamp
+        """,
+        result,
+    )
+    result.rows_rejected += con.sql("select count(*) from _parsed where reason is not null").fetchall()[0][0]
+    return _per_file(con, "sendgrid", files, now)
+
+
+def _first_char(path: Path) -> str:
+    with open(path, "rb") as handle:
+        chunk = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return chunk[:1].decode("ascii", errors="replace")
+
+
+# --- Twilio -----------------------------------------------------------------
+
+
+def _phone_reasons(*columns: str) -> str:
+    """CASE branches rejecting a row whose phone column is present but not a number."""
+    return "\n".join(
+        f"when p_{c}.e164 is null then 'not a phone number \"' || coalesce({c}, '') || '\"'"
+        for c in columns
+    )
+
+
+def _load_messages(con, files, now, result) -> dict:
+    required = ("sid", "from_number", "to_number", "status", "direction", "sent")
+    _read_csv_batch(con, files, "twilio_messages", MESSAGE_COLUMNS, required, "a Twilio message log", now)
+    _register_phones(con, "from_number", "to_number")
+    con.execute(
+        f"""
+        create or replace temp table _parsed as
+        select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
+               {_date_sql('b.sent')} as sent_at,
+               to_json(b)::varchar as raw_value,
+               case
+                   when nullif(trim(sid), '') is null then 'missing Sid'
+                   when {_date_sql('b.sent')} is null
+                       then 'unparsable date "' || coalesce(sent, '') || '"'
+                   {_phone_reasons('from_number', 'to_number')}
+                   when nullif(trim(error_code), '') is not null
+                        and try_cast(trim(error_code) as integer) is null
+                       then 'unparsable error code "' || error_code || '"'
+               end as reason
+        from _batch b
+        left join _phones p_from_number on p_from_number.raw = b.from_number
+        left join _phones p_to_number on p_to_number.raw = b.to_number
+        """
+    )
+    _reject(con, "twilio_messages", now, "_parsed")
+    con.execute("create or replace temp table _good as select * from _parsed where reason is null")
+    _insert_new(
+        con,
+        "twilio_messages",
+        "sid",
+        f"""
+        trim(g.sid), lower(trim(g.direction)), lower(trim(g.status)), g.from_number, g.to_number,
+        g.from_e164, g.to_e164, g.body, g.sent_at, try_cast(g.num_segments as integer),
+        try_cast(nullif(trim(g.error_code), '') as integer), g.file, g.line,
+        '{now.isoformat(sep=' ')}'::timestamp
+        """,
+        result,
+    )
+    result.rows_rejected += con.sql("select count(*) from _parsed where reason is not null").fetchall()[0][0]
+    return _per_file(con, "twilio_messages", files, now)
+
+
+def _load_calls(con, files, now, result) -> dict:
+    required = ("sid", "from_number", "to_number", "status", "direction", "started", "duration")
+    _read_csv_batch(con, files, "twilio_calls", CALL_COLUMNS, required, "a Twilio call log", now)
+    _register_phones(con, "from_number", "to_number")
+    con.execute(
+        f"""
+        create or replace temp table _parsed as
+        select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
+               {_date_sql('b.started')} as started_at,
+               {_date_sql('b.ended')} as ended_at,
+               to_json(b)::varchar as raw_value,
+               case
+                   when nullif(trim(sid), '') is null then 'missing Sid'
+                   when {_date_sql('b.started')} is null
+                       then 'unparsable date "' || coalesce(started, '') || '"'
+                   when nullif(trim(ended), '') is not null and {_date_sql('b.ended')} is null
+                       then 'unparsable date "' || ended || '"'
+                   {_phone_reasons('from_number', 'to_number')}
+                   when nullif(trim(duration), '') is not null
+                        and try_cast(trim(duration) as integer) is null
+                       then 'unparsable duration "' || duration || '"'
+               end as reason
+        from _batch b
+        left join _phones p_from_number on p_from_number.raw = b.from_number
+        left join _phones p_to_number on p_to_number.raw = b.to_number
+        """
+    )
+    _reject(con, "twilio_calls", now, "_parsed")
+    con.execute("create or replace temp table _good as select * from _parsed where reason is null")
+    _insert_new(
+        con,
+        "twilio_calls",
+        "sid",
+        f"""
+        trim(g.sid), nullif(trim(g.parent_call_sid), ''), lower(trim(g.direction)),
+        lower(trim(g.status)), g.from_number, g.to_number, g.from_e164, g.to_e164,
+        g.started_at, g.ended_at, coalesce(try_cast(nullif(trim(g.duration), '') as integer), 0),
+        g.file, g.line, '{now.isoformat(sep=' ')}'::timestamp
+        """,
+        result,
+    )
+    result.rows_rejected += con.sql("select count(*) from _parsed where reason is not null").fetchall()[0][0]
+    return _per_file(con, "twilio_calls", files, now)
+
+
+# --- campaigns.yml ----------------------------------------------------------
+
+
+def parse_campaigns(path: Path) -> tuple[list[dict], list[dict]]:
+    """Campaign rows and call-number rows from the registry; IngestError on any mistake."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise IngestError(f"{path}: not valid YAML ({_first_line(exc)})") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("campaigns"), list):
+        raise IngestError(f"{path}: expected a list under `campaigns:`")
+    campaigns, numbers = [], []
+    ids = [c.get("id") if isinstance(c, dict) else None for c in doc["campaigns"]]
+    for entry in doc["campaigns"]:
+        campaign, campaign_numbers = _parse_campaign(entry, path, ids)
+        campaigns.append(campaign)
+        numbers.extend(campaign_numbers)
+    duplicated = {i for i in ids if ids.count(i) > 1}
+    if duplicated:
+        raise IngestError(f"{path}: campaign id listed twice: {', '.join(sorted(duplicated))}")
+    return campaigns, numbers
+
+
+def _parse_campaign(entry, path: Path, ids: list) -> tuple[dict, list[dict]]:
+    if not isinstance(entry, dict) or not entry.get("id"):
+        raise IngestError(f"{path}: every campaign needs an `id`")
+    cid = str(entry["id"])
+
+    def fail(why: str):
+        raise IngestError(f"{path}: campaign {cid!r}: {why}")
+
+    name = entry.get("name") or {}
+    if not isinstance(name, dict) or not name.get("en") or not name.get("fr"):
+        fail("needs `name: {en: …, fr: …}`")
+    ask = entry.get("ask")
+    if ask not in ("call", "click"):
+        fail(f"`ask` must be call or click, not {ask!r}")
+    email = entry.get("email") or {}
+    sms = entry.get("sms") or {}
+    sms_from = sms_start = sms_end = None
+    if sms:
+        sms_from = to_e164(str(sms.get("from", "")))
+        if sms_from is None:
+            fail(f"`sms.from` is not a phone number: {sms.get('from')!r}")
+        window = sms.get("sent_between")
+        if not isinstance(window, list) or len(window) != 2:
+            fail("`sms.sent_between` must be [start, end]")
+        sms_start, sms_end = (_as_utc(v, fail) for v in window)
+        if sms_start >= sms_end:
+            fail("`sms.sent_between` ends before it starts")
+    numbers = []
+    for raw in entry.get("call_numbers") or []:
+        e164 = to_e164(str(raw))
+        if e164 is None:
+            fail(f"call number {raw!r} is not a phone number")
+        numbers.append({"campaign_id": cid, "number_e164": e164})
+    min_seconds = entry.get("min_call_seconds", 1)
+    if not isinstance(min_seconds, int) or min_seconds < 0:
+        fail("`min_call_seconds` must be a whole number of seconds")
+    parent = entry.get("follow_up_of")
+    if parent is not None and parent not in ids:
+        fail(f"`follow_up_of` names no campaign: {parent!r}")
+    starts = entry.get("starts")
+    if starts is not None and not isinstance(starts, dt.date):
+        try:
+            starts = dt.date.fromisoformat(str(starts))
+        except ValueError:
+            fail(f"`starts` is not a date: {starts!r}")
+    campaign = {
+        "campaign_id": cid,
+        "name_en": str(name["en"]),
+        "name_fr": str(name["fr"]),
+        "ask": ask,
+        "starts": starts,
+        "email_campaign_id": str(email["campaign_id"]) if email.get("campaign_id") else None,
+        "sms_from_e164": sms_from,
+        "sms_sent_from": sms_start,
+        "sms_sent_until": sms_end,
+        "min_call_seconds": min_seconds,
+        "follow_up_of": parent,
+    }
+    return campaign, numbers
+
+
+def _as_utc(value, fail) -> dt.datetime:
+    """A YAML date or datetime as naive UTC (a bare date is midnight UTC)."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            fail(f"not a date or time: {value!r}")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _load_campaigns(con, files, now, result) -> dict:
+    (path,) = files
+    campaigns, numbers = parse_campaigns(path)
+    con.execute("delete from raw.campaigns")
+    con.execute("delete from raw.campaign_call_numbers")
+    if campaigns:
+        con.register("_c", pa.Table.from_pylist(campaigns))
+        con.execute("insert into raw.campaigns by name select * from _c")
+        con.unregister("_c")
+    if numbers:
+        con.register("_n", pa.Table.from_pylist(numbers))
+        con.execute("insert into raw.campaign_call_numbers by name select distinct * from _n")
+        con.unregister("_n")
+    result.rows_loaded += len(campaigns)
+    return {str(path): (len(campaigns), 0)}
+
+
+_LOADERS = {
+    "people": _load_people,
+    "sendgrid": _load_sendgrid,
+    "twilio_messages": _load_messages,
+    "twilio_calls": _load_calls,
+    "campaigns": _load_campaigns,
+}

@@ -1,0 +1,43 @@
+"""Phone and postal-code normalisation, done once per distinct value.
+
+Callers hand over the distinct raw strings of a batch (never one call per
+event): a national export has millions of texts but far fewer numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+import phonenumbers
+import zipcodes
+
+# Action Network and Twilio numbers here are North American: a bare
+# 10-digit number is read as +1.
+DEFAULT_REGION = "US"
+
+
+def to_e164(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 form of a human-written number, or None if it is not a valid number."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def e164_table(values: Iterable[str | None]) -> dict[str, list]:
+    """Columns `raw`, `e164` mapping each distinct non-empty value to its E.164 form."""
+    distinct = sorted({v for v in values if v is not None and v.strip()})
+    return {"raw": distinct, "e164": [to_e164(v) for v in distinct]}
+
+
+@cache
+def zip_states() -> dict[str, list]:
+    """Columns `zip`, `state`: every US ZIP code with its state, from the offline `zipcodes` data."""
+    rows = sorted({(z["zip_code"], z["state"]) for z in zipcodes.list_all()})
+    return {"zip": [z for z, _ in rows], "state": [s for _, s in rows]}

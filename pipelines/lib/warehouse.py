@@ -1,0 +1,78 @@
+"""Where the warehouse lives, and how writers and readers share it.
+
+DuckDB allows one writing process or many readers, never both. So the
+pipeline never writes the file people read: it builds in a private working
+file beside it (`<warehouse>.build`) and, when a run has succeeded, publishes
+a copy over the warehouse path with an atomic rename. Readers (the CLI's
+cohorts, the dashboard) open the published file read-only, per query; a
+reader that is mid-query when a new copy lands keeps the old one until it
+closes. A failed run publishes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_LANDING = "data/landing"
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+
+
+class WarehouseMissing(RuntimeError):
+    """No published warehouse at the path: nothing has been built yet."""
+
+
+def landing_path(value: str | os.PathLike | None = None) -> Path:
+    return Path(value or os.environ.get("ROLLCALL_LANDING", DEFAULT_LANDING)).resolve()
+
+
+def warehouse_path(value: str | os.PathLike | None = None) -> Path:
+    return Path(value or os.environ.get("ROLLCALL_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve()
+
+
+def build_path(warehouse: Path) -> Path:
+    """The pipeline's private working file for a published warehouse path."""
+    return warehouse.with_name(warehouse.name + ".build")
+
+
+@contextmanager
+def connect_build(path: Path):
+    """A writing connection to the working file (one writer at a time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def connect_read(warehouse: Path):
+    """A read-only connection to the published warehouse, for one query or page."""
+    if not warehouse.exists():
+        raise WarehouseMissing(
+            f"no warehouse at {warehouse}: run `rollcall run` (or `rollcall demo`) first"
+        )
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def publish(build: Path, warehouse: Path) -> None:
+    """Atomically replace the published warehouse with a checkpointed copy of the build."""
+    with connect_build(build) as con:
+        con.sql("checkpoint")
+    tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(build, tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, warehouse)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,83 @@
+"""Materialise every asset headlessly: what `rollcall run` and `rollcall demo` do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.lib import warehouse as wh
+from pipelines.lib.ingest import IngestError
+
+
+class RunFailed(RuntimeError):
+    """A run that did not complete; nothing was published. The message is one line."""
+
+
+@dataclass
+class RunSummary:
+    warehouse: Path
+    rows: dict[str, int]
+    rejected: int
+    unmatched: int
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = exc
+    while True:
+        inner = getattr(seen, "user_exception", None) or seen.__cause__
+        if inner is None or inner is seen:
+            return seen
+        seen = inner
+
+
+def run_all(landing: Path, warehouse: Path, quiet: bool = True) -> RunSummary:
+    """Ingest every new landed file, build every model, publish the warehouse."""
+    if not landing.is_dir():
+        raise RunFailed(f"no landing folder at {landing}")
+    build = wh.build_path(warehouse)
+    os.environ["ROLLCALL_LANDING"] = str(landing)
+    os.environ["ROLLCALL_WAREHOUSE"] = str(warehouse)
+    os.environ["ROLLCALL_BUILD_DB"] = str(build)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if not build.exists() and warehouse.exists():
+        # Someone handed us a published warehouse: build on top of it.
+        shutil.copyfile(warehouse, build)
+
+    import dagster as dg
+
+    from pipelines.defs.transform.project import prepare
+
+    prepare()
+    from pipelines.definitions import defs
+
+    job = defs().get_job_def("everything")
+    level = "WARNING" if quiet else "INFO"
+    try:
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+            raise_on_error=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - reported as one line, nothing published
+        cause = _root_cause(exc)
+        if isinstance(cause, IngestError):
+            raise RunFailed(str(cause)) from exc
+        raise RunFailed(f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}") from exc
+    if not result.success:
+        raise RunFailed("the run failed; see the log above")
+    with wh.connect_read(warehouse) as con:
+        rows = dict(
+            con.sql(
+                """
+                select 'people', count(*) from marts.people
+                union all select 'campaigns', count(*) from marts.campaigns
+                union all select 'touchpoints', count(*) from marts.touchpoints
+                union all select 'person_campaign_funnel', count(*) from marts.person_campaign_funnel
+                """
+            ).fetchall()
+        )
+        rejected = con.sql("select count(*) from raw.rejected_rows").fetchall()[0][0]
+        unmatched = con.sql("select count(*) from marts.touchpoints where person_id is null").fetchall()[0][0]
+    return RunSummary(warehouse, rows, rejected, unmatched)

@@ -1,0 +1,135 @@
+"""Ingest on real files into a real DuckDB file: rejects, dedupe, idempotence, atomicity."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib import ingest
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing"
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    target = tmp_path / "landing"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    connection = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    yield connection
+    connection.close()
+
+
+def load_all(con, landing) -> dict[str, ingest.LoadResult]:
+    return {s: ingest.load_source(con, landing, s) for s in ingest.SOURCES}
+
+
+def count(con, sql: str) -> int:
+    return con.sql(sql).fetchall()[0][0]
+
+
+def test_every_kind_of_damage_lands_in_rejected_rows_with_a_reason(con, landing):
+    load_all(con, landing)
+    rejected = con.sql(
+        "select source, regexp_extract(file, '[^/]+$'), line, reason from raw.rejected_rows order by all"
+    ).fetchall()
+    assert rejected == [
+        ("people", "activists.csv", 5, "invalid phone (left empty on the person)"),
+        ("people", "activists.csv", 6, "invalid email (left empty on the person)"),
+        ("sendgrid", "post-002.ndjson", 10, 'unknown event "opened_twice"'),
+        ("sendgrid", "post-002.ndjson", 11, "bad JSON"),
+        ("twilio_calls", "console-export.csv", 6, 'unparsable date "yesterday"'),
+        ("twilio_messages", "console-export.csv", 14, 'unparsable date "yesterday afternoon"'),
+        ("twilio_messages", "rest-export.csv", 6, 'not a phone number "not-a-phone"'),
+    ]
+
+
+def test_nothing_else_is_lost(con, landing):
+    load_all(con, landing)
+    # 8 people, all kept (the bad phone and bad email are left empty, not dropped)
+    assert count(con, "select count(*) from raw.people") == 8
+    assert con.sql("select phone_e164 from raw.people where person_id = 'p-dana'").fetchall() == [(None,)]
+    assert con.sql("select email_norm from raw.people where person_id = 'p-eli'").fetchall() == [(None,)]
+    # 9 + 9 array events, 11 NDJSON lines less 2 bad and 1 repeated id; the retry post is skipped
+    assert count(con, "select count(*) from raw.sendgrid_events") == 9 + 8 + 9
+    # 13 + 5 message rows less 2 bad and 1 Sid repeated across the two exports
+    assert count(con, "select count(*) from raw.twilio_messages") == 15
+    assert count(con, "select count(*) from raw.twilio_calls") == 9
+    assert count(con, "select count(*) from raw.campaign_call_numbers") == 3
+
+
+def test_a_second_load_changes_nothing(con, landing):
+    load_all(con, landing)
+    tables = ["people", "sendgrid_events", "twilio_messages", "twilio_calls", "rejected_rows", "campaigns"]
+    before = {t: count(con, f"select count(*) from raw.{t}") for t in tables}
+    again = load_all(con, landing)
+    assert all(r.files_loaded == 0 and r.rows_loaded == 0 for r in again.values())
+    assert {t: count(con, f"select count(*) from raw.{t}") for t in tables} == before
+
+
+def test_an_event_landed_again_in_a_new_file_counts_once(con, landing):
+    load_all(con, landing)
+    (landing / "sendgrid" / "post-009.ndjson").write_text(
+        '{"email":"dana@example.com","timestamp":1780412400,"event":"open","sg_event_id":"ev-d2"}\n'
+        '{"email":"dana@example.com","timestamp":1780412500,"event":"click","sg_event_id":"ev-d3"}\n'
+    )
+    result = ingest.load_source(con, landing, "sendgrid")
+    assert (result.files_loaded, result.rows_loaded, result.duplicates) == (1, 1, 1)
+
+
+def test_phones_are_e164_and_emails_lower_case(con, landing):
+    load_all(con, landing)
+    rows = dict(con.sql("select person_id, phone_e164 from raw.people").fetchall())
+    assert rows["p-alice"] == "+16145550101"  # (614) 555-0101
+    assert rows["p-bruno"] == "+14165550102"  # 416.555.0102
+    assert rows["p-chloe"] == "+15145550103"  # +1 514 555 0103
+    assert con.sql("select email_norm from raw.people where person_id = 'p-alice'").fetchall() == [
+        ("alice@example.com",)
+    ]
+    assert con.sql("select postal_code from raw.people where person_id = 'p-chloe'").fetchall() == [("H2X 1Y4",)]
+
+
+def test_both_twilio_header_spellings_load(con, landing):
+    load_all(con, landing)
+    files = con.sql(
+        "select distinct regexp_extract(_source_file, '[^/]+$') from raw.twilio_calls order by 1"
+    ).fetchall()
+    assert files == [("console-export.csv",), ("rest-export.csv",)]
+    assert con.sql("select parent_call_sid, direction from raw.twilio_calls where sid = 'CA-c1'").fetchall() == [
+        ("CA-p1", "outbound-dial")
+    ]
+
+
+def test_a_file_not_in_the_format_fails_naming_it_and_loads_nothing(con, landing):
+    load_all(con, landing)
+    before = count(con, "select count(*) from raw.twilio_messages")
+    (landing / "twilio_messages" / "zz-new.csv").write_text(
+        "sid,from,to,body,status,direction,date_sent,num_segments,error_code\n"
+        'SM-new,+16145550199,+16145550108,hi,delivered,outbound-api,"Tue, 09 Jun 2026 15:00:00 +0000",1,\n'
+    )
+    (landing / "twilio_messages" / "zz-orders.csv").write_text("order_id,amount\n1,20\n")
+    with pytest.raises(ingest.IngestError, match=r"zz-orders\.csv: not a Twilio message log"):
+        ingest.load_source(con, landing, "twilio_messages")
+    # the good new file in the same load was rolled back too: nothing half-loaded
+    assert count(con, "select count(*) from raw.twilio_messages") == before
+    assert count(con, "select count(*) from raw.loaded_files where file like '%zz-new.csv'") == 0
+
+
+def test_a_sendgrid_file_that_is_not_json_fails_naming_it(con, landing):
+    (landing / "sendgrid" / "notes.txt").write_text("hello")
+    with pytest.raises(ingest.IngestError, match=r"notes\.txt: not a SendGrid event webhook file"):
+        ingest.load_source(con, landing, "sendgrid")
+    assert count(con, "select count(*) from raw.sendgrid_events") == 0
+
+
+def test_a_bad_campaign_registry_fails_naming_the_file(con, landing):
+    (landing / "campaigns.yml").write_text("campaigns:\n  - id: x\n    ask: call\n")
+    with pytest.raises(ingest.IngestError, match=r"campaigns\.yml: campaign 'x': needs `name"):
+        ingest.load_source(con, landing, "campaigns")
