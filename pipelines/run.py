@@ -52,7 +52,7 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True) -> RunSummary:
     prepare()
     from pipelines.definitions import defs
 
-    job = defs().get_job_def("everything")
+    job = defs().resolve_job_def("everything")
     level = "WARNING" if quiet else "INFO"
     try:
         result = job.execute_in_process(

@@ -1,15 +1,13 @@
 """Resources, configured from the environment with embedded defaults."""
 
-from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.defs.transform.project import rollcall_project
+from pipelines.defs.transform.project import DBT, rollcall_project
 from pipelines.lib import warehouse as wh
 
 
@@ -46,7 +44,7 @@ def resources() -> dg.Definitions:
             "landing": Landing(path=str(wh.landing_path())),
             "dbt": DbtCliResource(
                 project_dir=rollcall_project,
-                dbt_executable=str(Path(sys.executable).with_name("dbt")),
+                dbt_executable=DBT,
             ),
         }
     )

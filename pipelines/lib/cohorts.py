@@ -106,7 +106,6 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None) -> tuple[str
     params: dict = {"campaign": cohort.campaign}
     where: list[str] = []
     if cohort.did_not is not None:
-        params["did_not"] = cohort.did_not
         if cohort.within_days is None:
             not_col = _first_column(cohort.did_not, cohort.include_machine_opens)
             where.append(
@@ -116,6 +115,7 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None) -> tuple[str
                       and b.{not_col} is not null)"""
             )
         else:
+            params["did_not"] = cohort.did_not
             params["within_days"] = cohort.within_days
             human_only = (
                 "and not coalesce(t.is_machine_open, false)"

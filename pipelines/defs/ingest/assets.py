@@ -4,7 +4,6 @@ Every asset that writes the warehouse runs in the `warehouse` pool (limit 1),
 because DuckDB has one writer at a time.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 

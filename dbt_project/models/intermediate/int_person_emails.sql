@@ -1,0 +1,21 @@
+-- Identity resolution by email: one person per normalised address. When
+-- several people share an address the smallest person_id wins, so every
+-- engine resolves the same way.
+with
+
+people as (
+
+    select
+        person_id,
+        email_norm
+    from {{ ref('stg_action_network__people') }}
+    where email_norm is not null
+
+)
+
+select
+    email_norm,
+    min(person_id) as person_id,
+    count(*) as people_sharing
+from people
+group by email_norm

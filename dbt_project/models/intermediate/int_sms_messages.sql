@@ -1,0 +1,71 @@
+-- Every Twilio message with the activist's phone (the recipient of an
+-- outbound text, the sender of an inbound one), the person it matches, and
+-- the opt-out / opt-in keyword an inbound body is exactly (surrounding
+-- spaces and punctuation ignored, any case).
+
+with
+
+messages as (
+
+    select * from {{ ref('stg_twilio__messages') }}
+
+),
+
+phones as (
+
+    select * from {{ ref('int_person_phones') }}
+
+),
+
+classified as (
+
+    select
+        message_sid,
+        direction,
+        status,
+        from_e164,
+        to_e164,
+        from_number,
+        to_number,
+        body,
+        sent_at,
+        error_code,
+        coalesce(direction like 'outbound%', false) as is_outbound,
+        case
+            when direction = 'inbound' then from_e164
+            when direction like 'outbound%' then to_e164
+        end as activist_e164,
+        upper(
+            {{ regexp_replace_all('body', '^[^\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]+$', '') }}
+        ) as body_keyword
+    from messages
+
+)
+
+select
+    classified.message_sid,
+    classified.direction,
+    classified.is_outbound,
+    classified.status,
+    classified.sent_at,
+    classified.from_e164,
+    classified.to_e164,
+    classified.activist_e164,
+    coalesce(
+        classified.activist_e164,
+        case when classified.is_outbound then classified.to_number else classified.from_number end
+    ) as identifier,
+    classified.body,
+    classified.error_code,
+    case
+        when classified.direction <> 'inbound' then null
+        when classified.body_keyword in (
+            'STOP', 'STOPALL', 'UNSUBSCRIBE', 'END', 'QUIT', 'CANCEL', 'REVOKE', 'OPTOUT',
+            'ARRET', 'ARRÊT', 'ARRETE'
+        ) then 'opt_out'
+        when classified.body_keyword in ('START', 'UNSTOP', 'YES') then 'opt_in'
+    end as keyword_action,
+    phones.person_id
+from classified
+left join phones
+    on classified.activist_e164 = phones.phone_e164

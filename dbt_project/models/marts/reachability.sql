@@ -1,0 +1,76 @@
+-- Can we email / text this person now? A block reason names the first rule
+-- that fails; reachable = no block reason.
+-- email: an address, subscribed, and no unsubscribe / group_unsubscribe /
+--   spamreport / hard bounce for the address after its latest resubscribe.
+-- sms: a valid phone, subscribed, not opted out by its latest keyword reply,
+--   and the latest outbound text to the number did not fail with 30003,
+--   30005, 30006 or 21610.
+with
+
+people as (
+
+    select * from {{ ref('int_people_geography') }}
+
+),
+
+blocked_addresses as (
+
+    select * from {{ ref('int_email_blocked_addresses') }}
+
+),
+
+keyword_state as (
+
+    select * from {{ ref('int_sms_keyword_state') }}
+
+),
+
+last_outbound as (
+
+    select * from {{ ref('int_sms_last_outbound') }}
+
+),
+
+reasons as (
+
+    select
+        people.person_id,
+        people.email_norm as email,
+        people.phone_e164 as phone,
+        case
+            when people.email_norm is null then 'no_email'
+            when coalesce(people.email_subscription_status, '') <> 'subscribed'
+                then 'not_subscribed'
+            when blocked_addresses.email_norm is not null
+                then blocked_addresses.block_reason
+        end as email_block_reason,
+        case
+            when people.phone_e164 is null then 'no_phone'
+            when coalesce(people.sms_subscription_status, '') <> 'subscribed'
+                then 'not_subscribed'
+            when keyword_state.is_opted_out then 'opted_out'
+            when last_outbound.is_unreachable_error
+                then {{ dbt.concat([
+                    "'last_text_error_'",
+                    "cast(last_outbound.last_outbound_error_code as " ~ dbt.type_string() ~ ")",
+                ]) }}
+        end as sms_block_reason
+    from people
+    left join blocked_addresses
+        on people.email_norm = blocked_addresses.email_norm
+    left join keyword_state
+        on people.phone_e164 = keyword_state.phone_e164
+    left join last_outbound
+        on people.phone_e164 = last_outbound.phone_e164
+
+)
+
+select
+    person_id,
+    email,
+    phone,
+    email_block_reason is null as reachable_email,
+    sms_block_reason is null as reachable_sms,
+    email_block_reason,
+    sms_block_reason
+from reasons
