@@ -98,7 +98,9 @@ def _write(table, fmt: str, out: str | None) -> None:
         elif fmt == "parquet":
             pq.write_table(table, tmp)
         else:
-            tmp.write_text(json.dumps(table.to_pylist(), ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            tmp.write_text(
+                json.dumps(table.to_pylist(), ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -122,10 +124,14 @@ def cmd_cohort(args) -> int:
 def cmd_run(args) -> int:
     from pipelines.run import run_all
 
-    summary = run_all(wh.landing_path(args.landing), wh.warehouse_path(args.warehouse), quiet=not args.verbose)
+    summary = run_all(
+        wh.landing_path(args.landing), wh.warehouse_path(args.warehouse), quiet=not args.verbose
+    )
     rows = ", ".join(f"{n:,} {name}" for name, n in summary.rows.items())
-    print(f"published {summary.warehouse}: {rows}; {summary.rejected:,} rejected rows, "
-          f"{summary.unmatched:,} unmatched events")
+    print(
+        f"published {summary.warehouse}: {rows}; {summary.rejected:,} rejected rows, "
+        f"{summary.unmatched:,} unmatched events"
+    )
     return 0
 
 

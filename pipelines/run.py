@@ -60,11 +60,13 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True) -> RunSummary:
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
             raise_on_error=True,
         )
-    except Exception as exc:  # noqa: BLE001 - reported as one line, nothing published
+    except Exception as exc:
         cause = _root_cause(exc)
         if isinstance(cause, IngestError):
             raise RunFailed(str(cause)) from exc
-        raise RunFailed(f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}") from exc
+        raise RunFailed(
+            f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}"
+        ) from exc
     if not result.success:
         raise RunFailed("the run failed; see the log above")
     with wh.connect_read(warehouse) as con:

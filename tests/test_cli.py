@@ -30,8 +30,15 @@ def test_csv_rows_carry_the_cohort_columns(warehouse):
     done = rollcall("cohort", *OPENED_NOT_CALLED_7, warehouse=warehouse)
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert list(rows[0]) == [
-        "person_id", "first_name", "last_name", "email", "phone",
-        "zip_code", "province_or_state", "affiliate", "language",
+        "person_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "zip_code",
+        "province_or_state",
+        "affiliate",
+        "language",
     ]
     assert [r["person_id"] for r in rows] == ["p-chloe", "p-dana", "p-fay", "p-hana"]
     chloe = rows[0]
@@ -40,7 +47,9 @@ def test_csv_rows_carry_the_cohort_columns(warehouse):
 
 def test_parquet_and_json_outputs(warehouse, tmp_path):
     out = tmp_path / "cohort.parquet"
-    done = rollcall("cohort", *OPENED_NOT_CALLED_7, "--format", "parquet", "--out", str(out), warehouse=warehouse)
+    done = rollcall(
+        "cohort", *OPENED_NOT_CALLED_7, "--format", "parquet", "--out", str(out), warehouse=warehouse
+    )
     assert done.returncode == 0, done.stderr
     assert pq.read_table(out).column("person_id").to_pylist() == ["p-chloe", "p-dana", "p-fay", "p-hana"]
     done = rollcall("cohort", *OPENED_NOT_CALLED_7, "--format", "json", "--state", "OH", warehouse=warehouse)
@@ -52,7 +61,10 @@ def test_parquet_and_json_outputs(warehouse, tmp_path):
     [
         (["--campaign", "pro-act", "--did", "opened", "--within", "7"], "--within needs --did-not"),
         (["--campaign", "pro-act", "--did", "jumped"], "invalid choice: 'jumped'"),
-        (["--campaign", "pro-act", "--did", "opened", "--did-not", "called", "--within", "soon"], "whole number"),
+        (
+            ["--campaign", "pro-act", "--did", "opened", "--did-not", "called", "--within", "soon"],
+            "whole number",
+        ),
         (["--campaign", "nope", "--did", "opened"], "unknown campaign 'nope'"),
         (["--campaign", "pro-act", "--did", "opened", "--province", "Ontario"], "two-letter code"),
         (["--campaign", "pro-act", "--did", "opened", "--format", "parquet"], "needs --out"),
@@ -65,11 +77,14 @@ def test_bad_arguments_exit_2_with_one_line(warehouse, args, message):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("evil", ["' OR 1=1 --", "x'; drop table marts.people; --", "%", "Ohio AFL-CIO' or '1'='1"])
+@pytest.mark.parametrize(
+    "evil", ["' OR 1=1 --", "x'; drop table marts.people; --", "%", "Ohio AFL-CIO' or '1'='1"]
+)
 def test_filter_values_are_bound_not_spliced(warehouse, evil):
     for flag in ("--affiliate", "--district"):
-        done = rollcall("cohort", "--campaign", "pro-act", "--did", "opened", flag, evil, "--count",
-                        warehouse=warehouse)
+        done = rollcall(
+            "cohort", "--campaign", "pro-act", "--did", "opened", flag, evil, "--count", warehouse=warehouse
+        )
         assert (done.returncode, done.stdout) == (0, "0\n")
     done = rollcall("cohort", "--campaign", "pro-act", "--did", "opened", "--count", warehouse=warehouse)
     assert done.stdout == "6\n"  # and nothing was dropped

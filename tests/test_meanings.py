@@ -56,7 +56,10 @@ def test_opened_but_not_called_means_no_call_at_all(con):
 def test_within_n_days_window_runs_from_first_a_to_a_plus_n_days(con):
     # Chloé opened 06-02 17:00 and called 06-12; Hana opened 06-02 16:00 and called 06-10 16:30.
     assert who(con, campaign="pro-act", did="opened", did_not="called", within_days=7) == [
-        "chloe", "dana", "fay", "hana",
+        "chloe",
+        "dana",
+        "fay",
+        "hana",
     ]
     assert "hana" in who(con, campaign="pro-act", did="opened", did_not="called", within_days=8)
     assert "hana" not in who(con, campaign="pro-act", did="opened", did_not="called", within_days=9)

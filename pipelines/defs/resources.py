@@ -1,6 +1,5 @@
 """Resources, configured from the environment with embedded defaults."""
 
-
 from contextlib import contextmanager
 from pathlib import Path
 

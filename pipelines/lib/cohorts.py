@@ -69,7 +69,11 @@ class Cohort:
         if self.within_days is not None:
             if self.did_not is None:
                 raise CohortError("--within needs --did-not (within N days of doing what?)")
-            if isinstance(self.within_days, bool) or not isinstance(self.within_days, int) or self.within_days < 0:
+            if (
+                isinstance(self.within_days, bool)
+                or not isinstance(self.within_days, int)
+                or self.within_days < 0
+            ):
                 raise CohortError(f"--within must be a whole number of days ≥ 0, not {self.within_days!r}")
         if self.did_not is not None and self.did_not == self.did:
             raise CohortError("--did and --did-not name the same event: the cohort would be empty")
@@ -87,7 +91,9 @@ class Cohort:
             raise CohortError(f"--reachable must be email or sms, not {self.reachable!r}")
 
     def describe(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, False)}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, False)
+        }
 
 
 def _first_column(event: str, include_machine_opens: bool) -> str:

@@ -174,9 +174,7 @@ def source_files(landing: Path, source: str) -> list[Path]:
     folder = landing / source
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_"))
-    )
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
 
 
 def file_sha256(path: Path) -> str:
@@ -192,9 +190,7 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     result = LoadResult(source)
     seen = {
         sha
-        for (sha,) in con.execute(
-            "select sha256 from raw.loaded_files where source = ?", [source]
-        ).fetchall()
+        for (sha,) in con.execute("select sha256 from raw.loaded_files where source = ?", [source]).fetchall()
     }
     new: list[tuple[Path, str]] = []
     for path in source_files(landing, source):
@@ -269,9 +265,7 @@ def _read_csv_batch(
     for path in files:
         header = _csv_columns(con, path)
         chosen = _match_header(header, spellings, required, path, what)
-        select = ", ".join(
-            f'"{chosen[n]}" as "{n}"' if n in chosen else f'null as "{n}"' for n in names
-        )
+        select = ", ".join(f'"{chosen[n]}" as "{n}"' if n in chosen else f'null as "{n}"' for n in names)
         con.execute("drop table if exists _rejects")
         con.execute("drop table if exists _rejects_scan")
         con.execute(
@@ -371,7 +365,9 @@ def _date_sql(column: str) -> str:
 
 def _load_people(con, files, now, result) -> dict:
     spellings = {c: (c,) for c in PEOPLE_COLUMNS}
-    _read_csv_batch(con, files, "people", spellings, PEOPLE_REQUIRED, "an Action Network activist export", now)
+    _read_csv_batch(
+        con, files, "people", spellings, PEOPLE_REQUIRED, "an Action Network activist export", now
+    )
     _register_phones(con, "can2_phone")
     zips = zip_states()
     con.register("_zip_arrow", pa.table(zips))
@@ -497,9 +493,7 @@ def _load_sendgrid(con, files, now, result) -> dict:
         elif first == "":
             continue
         else:
-            raise IngestError(
-                f"{path}: not a SendGrid event webhook file (expected a JSON array or NDJSON)"
-            )
+            raise IngestError(f"{path}: not a SendGrid event webhook file (expected a JSON array or NDJSON)")
     events = ", ".join(f"'{e}'" for e in SENDGRID_EVENTS)
     con.execute(
         f"""
@@ -550,7 +544,7 @@ def _load_sendgrid(con, files, now, result) -> dict:
         timezone('UTC', to_timestamp(cast(g.ts as double))),
         g.sg_message_id, g.campaign_id, g.category, g.url, g.machine_open, g.bounce_reason,
         case when g.event = 'bounce' then coalesce(g.bounce_type, 'bounce') end,
-        g.file, g.line, '{now.isoformat(sep=' ')}'::timestamp
+        g.file, g.line, '{now.isoformat(sep=" ")}'::timestamp
         """,
         result,
     )
@@ -570,8 +564,7 @@ def _first_char(path: Path) -> str:
 def _phone_reasons(*columns: str) -> str:
     """CASE branches rejecting a row whose phone column is present but not a number."""
     return "\n".join(
-        f"when p_{c}.e164 is null then 'not a phone number \"' || coalesce({c}, '') || '\"'"
-        for c in columns
+        f"when p_{c}.e164 is null then 'not a phone number \"' || coalesce({c}, '') || '\"'" for c in columns
     )
 
 
@@ -583,13 +576,13 @@ def _load_messages(con, files, now, result) -> dict:
         f"""
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
-               {_date_sql('b.sent')} as sent_at,
+               {_date_sql("b.sent")} as sent_at,
                to_json(b)::varchar as raw_value,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when {_date_sql('b.sent')} is null
+                   when {_date_sql("b.sent")} is null
                        then 'unparsable date "' || coalesce(sent, '') || '"'
-                   {_phone_reasons('from_number', 'to_number')}
+                   {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(error_code), '') is not null
                         and try_cast(trim(error_code) as integer) is null
                        then 'unparsable error code "' || error_code || '"'
@@ -609,7 +602,7 @@ def _load_messages(con, files, now, result) -> dict:
         trim(g.sid), lower(trim(g.direction)), lower(trim(g.status)), g.from_number, g.to_number,
         g.from_e164, g.to_e164, g.body, g.sent_at, try_cast(g.num_segments as integer),
         try_cast(nullif(trim(g.error_code), '') as integer), g.file, g.line,
-        '{now.isoformat(sep=' ')}'::timestamp
+        '{now.isoformat(sep=" ")}'::timestamp
         """,
         result,
     )
@@ -625,16 +618,16 @@ def _load_calls(con, files, now, result) -> dict:
         f"""
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
-               {_date_sql('b.started')} as started_at,
-               {_date_sql('b.ended')} as ended_at,
+               {_date_sql("b.started")} as started_at,
+               {_date_sql("b.ended")} as ended_at,
                to_json(b)::varchar as raw_value,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when {_date_sql('b.started')} is null
+                   when {_date_sql("b.started")} is null
                        then 'unparsable date "' || coalesce(started, '') || '"'
-                   when nullif(trim(ended), '') is not null and {_date_sql('b.ended')} is null
+                   when nullif(trim(ended), '') is not null and {_date_sql("b.ended")} is null
                        then 'unparsable date "' || ended || '"'
-                   {_phone_reasons('from_number', 'to_number')}
+                   {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(duration), '') is not null
                         and try_cast(trim(duration) as integer) is null
                        then 'unparsable duration "' || duration || '"'
@@ -654,7 +647,7 @@ def _load_calls(con, files, now, result) -> dict:
         trim(g.sid), nullif(trim(g.parent_call_sid), ''), lower(trim(g.direction)),
         lower(trim(g.status)), g.from_number, g.to_number, g.from_e164, g.to_e164,
         g.started_at, g.ended_at, coalesce(try_cast(nullif(trim(g.duration), '') as integer), 0),
-        g.file, g.line, '{now.isoformat(sep=' ')}'::timestamp
+        g.file, g.line, '{now.isoformat(sep=" ")}'::timestamp
         """,
         result,
     )

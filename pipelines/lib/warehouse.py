@@ -54,9 +54,7 @@ def connect_build(path: Path):
 def connect_read(warehouse: Path):
     """A read-only connection to the published warehouse, for one query or page."""
     if not warehouse.exists():
-        raise WarehouseMissing(
-            f"no warehouse at {warehouse}: run `rollcall run` (or `rollcall demo`) first"
-        )
+        raise WarehouseMissing(f"no warehouse at {warehouse}: run `rollcall run` (or `rollcall demo`) first")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         yield con

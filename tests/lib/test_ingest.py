@@ -93,7 +93,9 @@ def test_phones_are_e164_and_emails_lower_case(con, landing):
     assert con.sql("select email_norm from raw.people where person_id = 'p-alice'").fetchall() == [
         ("alice@example.com",)
     ]
-    assert con.sql("select postal_code from raw.people where person_id = 'p-chloe'").fetchall() == [("H2X 1Y4",)]
+    assert con.sql("select postal_code from raw.people where person_id = 'p-chloe'").fetchall() == [
+        ("H2X 1Y4",)
+    ]
 
 
 def test_both_twilio_header_spellings_load(con, landing):
@@ -102,9 +104,9 @@ def test_both_twilio_header_spellings_load(con, landing):
         "select distinct regexp_extract(_source_file, '[^/]+$') from raw.twilio_calls order by 1"
     ).fetchall()
     assert files == [("console-export.csv",), ("rest-export.csv",)]
-    assert con.sql("select parent_call_sid, direction from raw.twilio_calls where sid = 'CA-c1'").fetchall() == [
-        ("CA-p1", "outbound-dial")
-    ]
+    assert con.sql(
+        "select parent_call_sid, direction from raw.twilio_calls where sid = 'CA-c1'"
+    ).fetchall() == [("CA-p1", "outbound-dial")]
 
 
 def test_a_file_not_in_the_format_fails_naming_it_and_loads_nothing(con, landing):

@@ -4,7 +4,6 @@ Every asset that writes the warehouse runs in the `warehouse` pool (limit 1),
 because DuckDB has one writer at a time.
 """
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -20,7 +19,10 @@ SOURCES = {
     "sendgrid": ("SendGrid Event Webhook posts, JSON arrays or NDJSON", ["sendgrid_events"]),
     "twilio_messages": ("Twilio message logs, CSV (console or REST headers)", ["twilio_messages"]),
     "twilio_calls": ("Twilio call logs, CSV (console or REST headers)", ["twilio_calls"]),
-    "campaigns": ("campaigns.yml, the strategists' campaign registry", ["campaigns", "campaign_call_numbers"]),
+    "campaigns": (
+        "campaigns.yml, the strategists' campaign registry",
+        ["campaigns", "campaign_call_numbers"],
+    ),
 }
 
 landed = [
@@ -40,13 +42,21 @@ def _ingest_asset(source: str, what: str, tables: list[str]) -> dg.AssetsDefinit
     @dg.multi_asset(
         name=f"ingest_{source}",
         specs=[
-            dg.AssetSpec(key, deps=[["landing", source]], group_name="raw", kinds={"duckdb"},
-                         description=f"Loaded from {what}.")
+            dg.AssetSpec(
+                key,
+                deps=[["landing", source]],
+                group_name="raw",
+                kinds={"duckdb"},
+                description=f"Loaded from {what}.",
+            )
             for key in keys
         ],
         check_specs=[
-            dg.AssetCheckSpec("no_rejected_rows", asset=keys[0],
-                              description="Rows of this source that could not be read (raw.rejected_rows).")
+            dg.AssetCheckSpec(
+                "no_rejected_rows",
+                asset=keys[0],
+                description="Rows of this source that could not be read (raw.rejected_rows).",
+            )
         ],
         pool=POOL,
     )

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets, and the publish step that makes them readable."""
 
-
 from collections.abc import Mapping
 from typing import Any
 
