@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.lib import warehouse as wh
@@ -21,6 +21,7 @@ class RunSummary:
     rows: dict[str, int]
     rejected: int
     unmatched: int
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -55,8 +56,9 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True) -> RunSummary:
     job = defs().resolve_job_def("everything")
     level = "WARNING" if quiet else "INFO"
     try:
+        instance = dg.DagsterInstance.ephemeral()
         result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
+            instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
             raise_on_error=True,
         )
@@ -82,4 +84,9 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True) -> RunSummary:
         )
         rejected = con.sql("select count(*) from raw.rejected_rows").fetchall()[0][0]
         unmatched = con.sql("select count(*) from marts.touchpoints where person_id is null").fetchall()[0][0]
-    return RunSummary(warehouse, rows, rejected, unmatched)
+    steps = {
+        s.step_key: round(s.end_time - s.start_time, 2)
+        for s in instance.get_run_step_stats(result.run_id)
+        if s.start_time and s.end_time
+    }
+    return RunSummary(warehouse, rows, rejected, unmatched, steps)

@@ -1,0 +1,204 @@
+"""Build the dbt project on the hand-made raw fixture and check marts by hand.
+
+The expected values are worked out from the rows in make_raw_fixture.py; each
+assertion names the meaning (DESIGN.md, "Meanings") it pins.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT_DIR = ROOT / "dbt_project"
+
+
+def _load_fixture_module():
+    spec = importlib.util.spec_from_file_location(
+        "make_raw_fixture", Path(__file__).with_name("make_raw_fixture.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("dbt_build")
+    path = _load_fixture_module().build(tmp / "warehouse.duckdb")
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ROLLCALL_WAREHOUSE", str(path))
+    try:
+        res = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--target-path",
+                str(tmp / "target"),
+                "--log-path",
+                str(tmp / "logs"),
+            ]
+        )
+    finally:
+        mp.undo()
+    assert res.success, f"dbt build failed: {res.exception or res.result}"
+    return path
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def t(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_build_creates_every_mart(dbt_warehouse: Path) -> None:
+    tables = {
+        name
+        for (name,) in _rows(
+            dbt_warehouse,
+            "select table_name from information_schema.tables where table_schema = 'marts'",
+        )
+    }
+    assert tables == {
+        "people",
+        "campaigns",
+        "touchpoints",
+        "campaign_touchpoints",
+        "person_campaign_funnel",
+        "reachability",
+    }
+
+
+def test_province_or_state_and_country(dbt_warehouse: Path) -> None:
+    rows = dict(
+        (pid, (prov, country))
+        for pid, prov, country in _rows(
+            dbt_warehouse, "select person_id, province_or_state, country from marts.people"
+        )
+    )
+    assert rows["p001"] == ("ON", "CA")  # postal code M5V -> Ontario, Canada
+    assert rows["p002"] == ("CA", "US")  # state CA is California, ZIP -> US
+    assert rows["p003"] == ("NU", "CA")  # X0A -> Nunavut
+    assert rows["p004"] == ("NT", "CA")  # X1A -> Northwest Territories
+    assert rows["p005"] == ("OH", "US")  # ZIP state
+    assert rows["p006"] == (None, None)
+
+
+def test_funnel_rows(dbt_warehouse: Path) -> None:
+    con = duckdb.connect(str(dbt_warehouse))
+    try:
+        cur = con.execute("select * from marts.person_campaign_funnel")
+        names = [d[0] for d in cur.description]
+        # each row as {column: value} for the non-null first_* times
+        rows = {
+            (r[0], r[1]): {k: v for k, v in zip(names[2:], r[2:], strict=True) if v is not None}
+            for r in cur.fetchall()
+        }
+    finally:
+        con.close()
+
+    # Only matched people with an attributed action; Eve's 10 s call is too short.
+    assert set(rows) == {
+        ("p001", "pro_act"),
+        ("p001", "pro_act_fu"),
+        ("p002", "pro_act"),
+        ("p002", "pro_act_fu"),
+        ("p003", "pro_act"),
+        ("p004", "pro_act"),
+        ("p004", "pro_act_fu"),
+        ("p006", "pro_act"),
+    }
+    # Ana: the machine open at 10:01 is not first_opened_at; hotline call of
+    # 45 s >= 30; her reply counts for both campaigns that texted her.
+    assert rows[("p001", "pro_act")] == {
+        "first_delivered_at": t("2026-06-02 10:00"),
+        "first_opened_at": t("2026-06-02 11:00"),
+        "first_opened_any_at": t("2026-06-02 10:01"),
+        "first_clicked_at": t("2026-06-02 11:05"),
+        "first_texted_at": t("2026-06-02 14:00"),
+        "first_replied_at": t("2026-06-10 09:00"),
+        "first_called_at": t("2026-06-03 15:00"),
+    }
+    assert rows[("p001", "pro_act_fu")] == {
+        "first_texted_at": t("2026-06-09 14:00"),
+        "first_replied_at": t("2026-06-10 09:00"),
+    }
+    # Bob: only a machine open; his May text is outside both windows; the
+    # patch-through child leg reaches the office both campaigns list.
+    assert rows[("p002", "pro_act")] == {
+        "first_delivered_at": t("2026-06-02 10:00"),
+        "first_opened_any_at": t("2026-06-02 10:02"),
+        "first_texted_at": t("2026-06-02 14:00"),
+        "first_replied_at": t("2026-06-03 08:00"),
+        "first_called_at": t("2026-06-09 16:00:20"),
+    }
+    assert rows[("p002", "pro_act_fu")] == {"first_called_at": t("2026-06-09 16:00:20")}
+    # Cleo's soft bounce and Dan's hard bounce are both bounces.
+    assert rows[("p003", "pro_act")] == {"first_bounced_at": t("2026-06-02 10:00")}
+    assert rows[("p004", "pro_act")] == {"first_bounced_at": t("2026-06-02 10:00")}
+    # Dan's 10 s call misses pro_act's 30 s minimum but meets the follow-up's 1 s.
+    assert rows[("p004", "pro_act_fu")] == {"first_called_at": t("2026-06-10 10:00")}
+    # The shared address resolves to the smaller person_id (p006, not p007).
+    assert rows[("p006", "pro_act")] == {"first_unsubscribed_at": t("2026-06-03 09:00")}
+
+
+def test_reachability(dbt_warehouse: Path) -> None:
+    rows = {
+        r[0]: r[1:]
+        for r in _rows(
+            dbt_warehouse,
+            """
+            select person_id, reachable_email, reachable_sms,
+                   email_block_reason, sms_block_reason
+            from marts.reachability
+            """,
+        )
+    }
+    assert rows == {
+        "p001": (True, True, None, None),
+        # dropped is not a bounce; stop. -> START -> Arrêt: latest wins, opted out
+        "p002": (True, False, None, "opted_out"),
+        # blocked is a soft bounce; SMS not subscribed
+        "p003": (True, False, None, "not_subscribed"),
+        # hard bounce; latest outbound failed 30005 ("stop texting me at work" is no keyword)
+        "p004": (False, False, "hard_bounce", "last_text_error_30005"),
+        # no valid email; old 21610 superseded by a later 30007
+        "p005": (False, True, "no_email", None),
+        # unsubscribe then group_resubscribe: reachable again; no valid phone
+        "p006": (True, False, None, "no_phone"),
+        "p007": (False, False, "not_subscribed", "no_phone"),
+    }
+
+
+def test_unmatched_events_kept_in_touchpoints(dbt_warehouse: Path) -> None:
+    unmatched = _rows(
+        dbt_warehouse,
+        "select touchpoint_id, identifier from marts.touchpoints "
+        "where person_id is null order by touchpoint_id",
+    )
+    assert unmatched == [
+        ("sg:sg11", "stranger@example.net"),
+        ("sms:SM13", "+12125550000"),
+    ]
+    total = _rows(dbt_warehouse, "select count(*) from marts.touchpoints")[0][0]
+    assert total == 12 + 13 + 6  # every landed event once
+    in_actions = _rows(
+        dbt_warehouse,
+        "select count(*) from marts.campaign_touchpoints where person_id is null",
+    )[0][0]
+    assert in_actions == 0
