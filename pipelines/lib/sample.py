@@ -49,133 +49,298 @@ FIRST_CAMPAIGN = dt.date(2026, 1, 12)
 # ---------------------------------------------------------------- geography
 
 US_STATES = {  # code: (name, House seats — also the population weight)
-    "AL": ("Alabama", 7), "AK": ("Alaska", 1), "AZ": ("Arizona", 9), "AR": ("Arkansas", 4),
-    "CA": ("California", 52), "CO": ("Colorado", 8), "CT": ("Connecticut", 5),
-    "DE": ("Delaware", 1), "DC": ("District of Columbia", 1), "FL": ("Florida", 28),
-    "GA": ("Georgia", 14), "HI": ("Hawaii", 2), "ID": ("Idaho", 2), "IL": ("Illinois", 17),
-    "IN": ("Indiana", 9), "IA": ("Iowa", 4), "KS": ("Kansas", 4), "KY": ("Kentucky", 6),
-    "LA": ("Louisiana", 6), "ME": ("Maine", 2), "MD": ("Maryland", 8),
-    "MA": ("Massachusetts", 9), "MI": ("Michigan", 13), "MN": ("Minnesota", 8),
-    "MS": ("Mississippi", 4), "MO": ("Missouri", 8), "MT": ("Montana", 2),
-    "NE": ("Nebraska", 3), "NV": ("Nevada", 4), "NH": ("New Hampshire", 2),
-    "NJ": ("New Jersey", 12), "NM": ("New Mexico", 3), "NY": ("New York", 26),
-    "NC": ("North Carolina", 14), "ND": ("North Dakota", 1), "OH": ("Ohio", 15),
-    "OK": ("Oklahoma", 5), "OR": ("Oregon", 6), "PA": ("Pennsylvania", 17),
-    "RI": ("Rhode Island", 2), "SC": ("South Carolina", 7), "SD": ("South Dakota", 1),
-    "TN": ("Tennessee", 9), "TX": ("Texas", 38), "UT": ("Utah", 4), "VT": ("Vermont", 1),
-    "VA": ("Virginia", 11), "WA": ("Washington", 10), "WV": ("West Virginia", 2),
-    "WI": ("Wisconsin", 8), "WY": ("Wyoming", 1),
+    "AL": ("Alabama", 7),
+    "AK": ("Alaska", 1),
+    "AZ": ("Arizona", 9),
+    "AR": ("Arkansas", 4),
+    "CA": ("California", 52),
+    "CO": ("Colorado", 8),
+    "CT": ("Connecticut", 5),
+    "DE": ("Delaware", 1),
+    "DC": ("District of Columbia", 1),
+    "FL": ("Florida", 28),
+    "GA": ("Georgia", 14),
+    "HI": ("Hawaii", 2),
+    "ID": ("Idaho", 2),
+    "IL": ("Illinois", 17),
+    "IN": ("Indiana", 9),
+    "IA": ("Iowa", 4),
+    "KS": ("Kansas", 4),
+    "KY": ("Kentucky", 6),
+    "LA": ("Louisiana", 6),
+    "ME": ("Maine", 2),
+    "MD": ("Maryland", 8),
+    "MA": ("Massachusetts", 9),
+    "MI": ("Michigan", 13),
+    "MN": ("Minnesota", 8),
+    "MS": ("Mississippi", 4),
+    "MO": ("Missouri", 8),
+    "MT": ("Montana", 2),
+    "NE": ("Nebraska", 3),
+    "NV": ("Nevada", 4),
+    "NH": ("New Hampshire", 2),
+    "NJ": ("New Jersey", 12),
+    "NM": ("New Mexico", 3),
+    "NY": ("New York", 26),
+    "NC": ("North Carolina", 14),
+    "ND": ("North Dakota", 1),
+    "OH": ("Ohio", 15),
+    "OK": ("Oklahoma", 5),
+    "OR": ("Oregon", 6),
+    "PA": ("Pennsylvania", 17),
+    "RI": ("Rhode Island", 2),
+    "SC": ("South Carolina", 7),
+    "SD": ("South Dakota", 1),
+    "TN": ("Tennessee", 9),
+    "TX": ("Texas", 38),
+    "UT": ("Utah", 4),
+    "VT": ("Vermont", 1),
+    "VA": ("Virginia", 11),
+    "WA": ("Washington", 10),
+    "WV": ("West Virginia", 2),
+    "WI": ("Wisconsin", 8),
+    "WY": ("Wyoming", 1),
 }
 US_METRO_COUNCIL = {
-    "NY": "New York City Central Labor Council", "CA": "Los Angeles County Federation of Labor",
-    "TX": "Texas Gulf Coast Area Labor Federation", "IL": "Chicago Federation of Labor",
-    "PA": "Philadelphia Council AFL-CIO", "OH": "North Shore Federation of Labor",
-    "MI": "Metro Detroit AFL-CIO", "WA": "MLK Labor (King County)",
-    "MA": "Greater Boston Labor Council", "MN": "Minneapolis Regional Labor Federation",
-    "WI": "Milwaukee Area Labor Council", "MO": "Greater St. Louis Labor Council",
-    "CO": "Denver Area Labor Federation", "GA": "Atlanta-North Georgia Labor Council",
-    "NJ": "Essex-West Hudson Labor Council", "OR": "Northwest Oregon Labor Council",
-    "NV": "Southern Nevada Central Labor Council", "FL": "South Florida AFL-CIO",
+    "NY": "New York City Central Labor Council",
+    "CA": "Los Angeles County Federation of Labor",
+    "TX": "Texas Gulf Coast Area Labor Federation",
+    "IL": "Chicago Federation of Labor",
+    "PA": "Philadelphia Council AFL-CIO",
+    "OH": "North Shore Federation of Labor",
+    "MI": "Metro Detroit AFL-CIO",
+    "WA": "MLK Labor (King County)",
+    "MA": "Greater Boston Labor Council",
+    "MN": "Minneapolis Regional Labor Federation",
+    "WI": "Milwaukee Area Labor Council",
+    "MO": "Greater St. Louis Labor Council",
+    "CO": "Denver Area Labor Federation",
+    "GA": "Atlanta-North Georgia Labor Council",
+    "NJ": "Essex-West Hudson Labor Council",
+    "OR": "Northwest Oregon Labor Council",
+    "NV": "Southern Nevada Central Labor Council",
+    "FL": "South Florida AFL-CIO",
 }
 US_LOCALS = [
-    "SEIU Local 32BJ", "SEIU 1199", "UFCW Local 3000", "IBEW Local 46", "AFSCME Council 31",
-    "UAW Local 600", "CWA Local 1101", "Teamsters Local 710", "UNITE HERE Local 11",
-    "AFT Local 2", "USW Local 1999", "NNU California", "ATU Local 1005", "IUOE Local 150",
+    "SEIU Local 32BJ",
+    "SEIU 1199",
+    "UFCW Local 3000",
+    "IBEW Local 46",
+    "AFSCME Council 31",
+    "UAW Local 600",
+    "CWA Local 1101",
+    "Teamsters Local 710",
+    "UNITE HERE Local 11",
+    "AFT Local 2",
+    "USW Local 1999",
+    "NNU California",
+    "ATU Local 1005",
+    "IUOE Local 150",
 ]
 
 # province: (weight, federation, [(city, [FSA...], [area codes], [federal ridings])])
 CA_PROVINCES = {
-    "ON": (38, "Ontario Federation of Labour", [
-        ("Toronto", ["M5V", "M4C", "M6G", "M1B", "M9W", "M6H"], ["416", "647", "437"],
-         ["Toronto Centre", "Spadina—Harbourfront", "Davenport", "Scarborough North"]),
-        ("Ottawa", ["K1N", "K2P", "K1S", "K2B"], ["613", "343"], ["Ottawa Centre", "Ottawa South"]),
-        ("Hamilton", ["L8P", "L8L"], ["905", "289"], ["Hamilton Centre"]),
-        ("London", ["N6A", "N5V"], ["519", "226"], ["London Centre"]),
-        ("Windsor", ["N9A", "N8X"], ["519", "548"], ["Windsor West"]),
-        ("Sudbury", ["P3A", "P3E"], ["705", "249"], ["Sudbury"]),
-        ("Thunder Bay", ["P7B"], ["807"], ["Thunder Bay—Superior North"]),
-        ("Oshawa", ["L1H", "L1G"], ["905", "365"], ["Oshawa"]),
-    ]),
-    "QC": (22, "Fédération des travailleurs et travailleuses du Québec (FTQ)", [
-        ("Montréal", ["H2X", "H3B", "H1L", "H4C", "H2J"], ["514", "438"],
-         ["Laurier—Sainte-Marie", "Hochelaga—Rosemont-Est", "Ville-Marie—Le Sud-Ouest—Île-des-Sœurs"]),
-        ("Québec", ["G1R", "G1K", "G1L"], ["418", "581"], ["Québec Centre"]),
-        ("Laval", ["H7N", "H7T"], ["450", "579"], ["Alfred-Pellan"]),
-        ("Gatineau", ["J8X", "J9H"], ["819", "873"], ["Gatineau"]),
-        ("Sherbrooke", ["J1H"], ["819"], ["Sherbrooke"]),
-        ("Trois-Rivières", ["G9A"], ["819"], ["Trois-Rivières"]),
-        ("Saguenay", ["G7H"], ["418"], ["Chicoutimi—Le Fjord"]),
-    ]),
-    "BC": (13, "BC Federation of Labour", [
-        ("Vancouver", ["V6B", "V5L", "V5N"], ["604", "778", "236"], ["Vancouver East", "Vancouver Centre"]),
-        ("Victoria", ["V8W", "V8V"], ["250", "778"], ["Victoria"]),
-        ("Surrey", ["V3T"], ["604"], ["Surrey Centre"]),
-        ("Prince George", ["V2L"], ["250"], ["Cariboo—Prince George"]),
-    ]),
-    "AB": (11, "Alberta Federation of Labour", [
-        ("Calgary", ["T2P", "T3E", "T2E"], ["403", "587"], ["Calgary Centre", "Calgary Confederation"]),
-        ("Edmonton", ["T5J", "T6E", "T5B"], ["780", "587", "825"], ["Edmonton Griesbach", "Edmonton Centre"]),
-        ("Red Deer", ["T4N"], ["403"], ["Red Deer"]),
-    ]),
-    "MB": (4, "Manitoba Federation of Labour", [
-        ("Winnipeg", ["R3C", "R2W", "R2K"], ["204", "431"], ["Winnipeg Centre", "Elmwood—Transcona"]),
-        ("Brandon", ["R7A"], ["204"], ["Brandon—Souris"]),
-    ]),
-    "SK": (3, "Saskatchewan Federation of Labour", [
-        ("Regina", ["S4P", "S4T"], ["306", "639"], ["Regina—Lewvan"]),
-        ("Saskatoon", ["S7K", "S7M"], ["306", "639"], ["Saskatoon West"]),
-    ]),
-    "NS": (3, "Nova Scotia Federation of Labour", [
-        ("Halifax", ["B3H", "B3K"], ["902", "782"], ["Halifax"]),
-        ("Sydney", ["B1P"], ["902"], ["Sydney—Glace Bay"]),
-    ]),
-    "NB": (2, "New Brunswick Federation of Labour", [
-        ("Moncton", ["E1C", "E1A"], ["506"], ["Moncton—Dieppe"]),
-        ("Fredericton", ["E3B"], ["506"], ["Fredericton—Oromocto"]),
-        ("Saint John", ["E2L"], ["506"], ["Saint John—Kennebecasis"]),
-    ]),
-    "NL": (1.5, "Newfoundland and Labrador Federation of Labour", [
-        ("St. John's", ["A1C", "A1B"], ["709"], ["St. John's East"]),
-        ("Corner Brook", ["A2H"], ["709"], ["Long Range Mountains"]),
-    ]),
-    "PE": (0.6, "PEI Federation of Labour", [
-        ("Charlottetown", ["C1A"], ["902", "782"], ["Charlottetown"]),
-    ]),
+    "ON": (
+        38,
+        "Ontario Federation of Labour",
+        [
+            (
+                "Toronto",
+                ["M5V", "M4C", "M6G", "M1B", "M9W", "M6H"],
+                ["416", "647", "437"],
+                ["Toronto Centre", "Spadina—Harbourfront", "Davenport", "Scarborough North"],
+            ),
+            ("Ottawa", ["K1N", "K2P", "K1S", "K2B"], ["613", "343"], ["Ottawa Centre", "Ottawa South"]),
+            ("Hamilton", ["L8P", "L8L"], ["905", "289"], ["Hamilton Centre"]),
+            ("London", ["N6A", "N5V"], ["519", "226"], ["London Centre"]),
+            ("Windsor", ["N9A", "N8X"], ["519", "548"], ["Windsor West"]),
+            ("Sudbury", ["P3A", "P3E"], ["705", "249"], ["Sudbury"]),
+            ("Thunder Bay", ["P7B"], ["807"], ["Thunder Bay—Superior North"]),
+            ("Oshawa", ["L1H", "L1G"], ["905", "365"], ["Oshawa"]),
+        ],
+    ),
+    "QC": (
+        22,
+        "Fédération des travailleurs et travailleuses du Québec (FTQ)",
+        [
+            (
+                "Montréal",
+                ["H2X", "H3B", "H1L", "H4C", "H2J"],
+                ["514", "438"],
+                ["Laurier—Sainte-Marie", "Hochelaga—Rosemont-Est", "Ville-Marie—Le Sud-Ouest—Île-des-Sœurs"],
+            ),
+            ("Québec", ["G1R", "G1K", "G1L"], ["418", "581"], ["Québec Centre"]),
+            ("Laval", ["H7N", "H7T"], ["450", "579"], ["Alfred-Pellan"]),
+            ("Gatineau", ["J8X", "J9H"], ["819", "873"], ["Gatineau"]),
+            ("Sherbrooke", ["J1H"], ["819"], ["Sherbrooke"]),
+            ("Trois-Rivières", ["G9A"], ["819"], ["Trois-Rivières"]),
+            ("Saguenay", ["G7H"], ["418"], ["Chicoutimi—Le Fjord"]),
+        ],
+    ),
+    "BC": (
+        13,
+        "BC Federation of Labour",
+        [
+            (
+                "Vancouver",
+                ["V6B", "V5L", "V5N"],
+                ["604", "778", "236"],
+                ["Vancouver East", "Vancouver Centre"],
+            ),
+            ("Victoria", ["V8W", "V8V"], ["250", "778"], ["Victoria"]),
+            ("Surrey", ["V3T"], ["604"], ["Surrey Centre"]),
+            ("Prince George", ["V2L"], ["250"], ["Cariboo—Prince George"]),
+        ],
+    ),
+    "AB": (
+        11,
+        "Alberta Federation of Labour",
+        [
+            ("Calgary", ["T2P", "T3E", "T2E"], ["403", "587"], ["Calgary Centre", "Calgary Confederation"]),
+            (
+                "Edmonton",
+                ["T5J", "T6E", "T5B"],
+                ["780", "587", "825"],
+                ["Edmonton Griesbach", "Edmonton Centre"],
+            ),
+            ("Red Deer", ["T4N"], ["403"], ["Red Deer"]),
+        ],
+    ),
+    "MB": (
+        4,
+        "Manitoba Federation of Labour",
+        [
+            ("Winnipeg", ["R3C", "R2W", "R2K"], ["204", "431"], ["Winnipeg Centre", "Elmwood—Transcona"]),
+            ("Brandon", ["R7A"], ["204"], ["Brandon—Souris"]),
+        ],
+    ),
+    "SK": (
+        3,
+        "Saskatchewan Federation of Labour",
+        [
+            ("Regina", ["S4P", "S4T"], ["306", "639"], ["Regina—Lewvan"]),
+            ("Saskatoon", ["S7K", "S7M"], ["306", "639"], ["Saskatoon West"]),
+        ],
+    ),
+    "NS": (
+        3,
+        "Nova Scotia Federation of Labour",
+        [
+            ("Halifax", ["B3H", "B3K"], ["902", "782"], ["Halifax"]),
+            ("Sydney", ["B1P"], ["902"], ["Sydney—Glace Bay"]),
+        ],
+    ),
+    "NB": (
+        2,
+        "New Brunswick Federation of Labour",
+        [
+            ("Moncton", ["E1C", "E1A"], ["506"], ["Moncton—Dieppe"]),
+            ("Fredericton", ["E3B"], ["506"], ["Fredericton—Oromocto"]),
+            ("Saint John", ["E2L"], ["506"], ["Saint John—Kennebecasis"]),
+        ],
+    ),
+    "NL": (
+        1.5,
+        "Newfoundland and Labrador Federation of Labour",
+        [
+            ("St. John's", ["A1C", "A1B"], ["709"], ["St. John's East"]),
+            ("Corner Brook", ["A2H"], ["709"], ["Long Range Mountains"]),
+        ],
+    ),
+    "PE": (
+        0.6,
+        "PEI Federation of Labour",
+        [
+            ("Charlottetown", ["C1A"], ["902", "782"], ["Charlottetown"]),
+        ],
+    ),
     # The territories are tiny, but weighted up so every demo has some: X0A/X0B/X0C
     # are Nunavut, X1A and X0E the Northwest Territories — the postal-code edge case.
-    "NT": (0.6, "Northern Territories Federation of Labour", [
-        ("Yellowknife", ["X1A"], ["867"], ["Northwest Territories"]),
-        ("Hay River", ["X0E"], ["867"], ["Northwest Territories"]),
-    ]),
-    "NU": (0.6, "Northern Territories Federation of Labour", [
-        ("Iqaluit", ["X0A"], ["867"], ["Nunavut"]),
-        ("Cambridge Bay", ["X0B"], ["867"], ["Nunavut"]),
-        ("Rankin Inlet", ["X0C"], ["867"], ["Nunavut"]),
-    ]),
-    "YT": (0.4, "Yukon Federation of Labour", [
-        ("Whitehorse", ["Y1A"], ["867"], ["Yukon"]),
-    ]),
+    "NT": (
+        0.6,
+        "Northern Territories Federation of Labour",
+        [
+            ("Yellowknife", ["X1A"], ["867"], ["Northwest Territories"]),
+            ("Hay River", ["X0E"], ["867"], ["Northwest Territories"]),
+        ],
+    ),
+    "NU": (
+        0.6,
+        "Northern Territories Federation of Labour",
+        [
+            ("Iqaluit", ["X0A"], ["867"], ["Nunavut"]),
+            ("Cambridge Bay", ["X0B"], ["867"], ["Nunavut"]),
+            ("Rankin Inlet", ["X0C"], ["867"], ["Nunavut"]),
+        ],
+    ),
+    "YT": (
+        0.4,
+        "Yukon Federation of Labour",
+        [
+            ("Whitehorse", ["Y1A"], ["867"], ["Yukon"]),
+        ],
+    ),
 }
 QC_PROVINCIAL = {
     "Montréal": ["Gouin", "Laurier-Dorion", "Hochelaga-Maisonneuve", "Mercier"],
-    "Québec": ["Taschereau", "Jean-Lesage"], "Laval": ["Laval-des-Rapides"], "Gatineau": ["Hull"],
-    "Sherbrooke": ["Sherbrooke"], "Trois-Rivières": ["Trois-Rivières"], "Saguenay": ["Chicoutimi"],
+    "Québec": ["Taschereau", "Jean-Lesage"],
+    "Laval": ["Laval-des-Rapides"],
+    "Gatineau": ["Hull"],
+    "Sherbrooke": ["Sherbrooke"],
+    "Trois-Rivières": ["Trois-Rivières"],
+    "Saguenay": ["Chicoutimi"],
 }
 CA_LOCALS = [
-    "CUPE Local 79", "Unifor Local 444", "UFCW Canada Local 1006A", "OPSEU Local 5105",
-    "USW Local 6500", "PSAC Local 70", "BCGEU Local 1", "ATU Local 113", "CUPW Toronto Local",
+    "CUPE Local 79",
+    "Unifor Local 444",
+    "UFCW Canada Local 1006A",
+    "OPSEU Local 5105",
+    "USW Local 6500",
+    "PSAC Local 70",
+    "BCGEU Local 1",
+    "ATU Local 113",
+    "CUPW Toronto Local",
 ]
 QC_LOCALS = [
-    "SCFP section locale 301", "Syndicat des Métallos section locale 9414",
-    "Unifor section locale 62", "TUAC section locale 500", "FTQ-Construction",
+    "SCFP section locale 301",
+    "Syndicat des Métallos section locale 9414",
+    "Unifor section locale 62",
+    "TUAC section locale 500",
+    "FTQ-Construction",
 ]
 POSTAL_LETTERS = np.array(list("ABCEGHJKLMNPRSTVWXYZ"))  # no D F I O Q U
-US_DOMAINS = (["gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com", "aol.com",
-               "comcast.net", "att.net", "verizon.net", "proton.me"],
-              [36, 16, 8, 10, 12, 6, 5, 3, 2, 2])
-CA_DOMAINS = (["gmail.com", "hotmail.com", "outlook.com", "yahoo.ca", "icloud.com", "videotron.ca",
-               "sympatico.ca", "rogers.com", "shaw.ca", "telus.net", "bell.net", "hotmail.ca"],
-              [34, 10, 8, 8, 8, 6, 4, 6, 5, 4, 3, 4])
+US_DOMAINS = (
+    [
+        "gmail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "icloud.com",
+        "aol.com",
+        "comcast.net",
+        "att.net",
+        "verizon.net",
+        "proton.me",
+    ],
+    [36, 16, 8, 10, 12, 6, 5, 3, 2, 2],
+)
+CA_DOMAINS = (
+    [
+        "gmail.com",
+        "hotmail.com",
+        "outlook.com",
+        "yahoo.ca",
+        "icloud.com",
+        "videotron.ca",
+        "sympatico.ca",
+        "rogers.com",
+        "shaw.ca",
+        "telus.net",
+        "bell.net",
+        "hotmail.ca",
+    ],
+    [34, 10, 8, 8, 8, 6, 4, 6, 5, 4, 3, 4],
+)
 
 # ---------------------------------------------------------------- campaigns
 
@@ -193,7 +358,11 @@ THEMES = [  # (slug, en, fr)
     ("right-to-organize", "Protect the right to organize", "Protégeons le droit de se syndiquer"),
     ("child-care", "Child care workers deserve a raise", "Les éducatrices en garderie méritent une hausse"),
     ("wage-theft", "Stop wage theft", "Halte au vol de salaire"),
-    ("just-transition", "A just transition for energy workers", "Une transition juste pour les travailleurs de l'énergie"),
+    (
+        "just-transition",
+        "A just transition for energy workers",
+        "Une transition juste pour les travailleurs de l'énergie",
+    ),
     ("repeal-rtw", "Repeal right-to-work", "Abrogeons le « right-to-work »"),
     ("ei-reform", "EI reform now", "Réforme de l'assurance-emploi, maintenant"),
     ("fund-osha", "Tell Congress: fund OSHA", "Dites au Congrès : financez l'OSHA"),
@@ -242,7 +411,9 @@ def _unix(t: dt.datetime) -> int:
 def _human_phone(e164: str, style: int) -> str:
     d = e164[2:]
     a, b, c = d[:3], d[3:6], d[6:]
-    return [f"({a}) {b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"1-{a}-{b}-{c}", d, f"{a}-{b}-{c}"][style % 6]
+    return [f"({a}) {b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"1-{a}-{b}-{c}", d, f"{a}-{b}-{c}"][
+        style % 6
+    ]
 
 
 def build_campaigns(k: int, rng: np.random.Generator) -> list[Campaign]:
@@ -256,12 +427,19 @@ def build_campaigns(k: int, rng: np.random.Generator) -> list[Campaign]:
         if role == 1:
             parent = out[i - 1]
             c = Campaign(
-                index=i, id=f"{parent.id}-text", name_en=f"{parent.name_en} — text follow-up",
-                name_fr=f"{parent.name_fr} — relance par texto", ask=ASK_CALL,
-                starts=parent.starts + dt.timedelta(days=8), email_campaign_id=f"em_{i:03d}_{parent.id.split('-', 2)[2].replace('-', '_')}_text",
+                index=i,
+                id=f"{parent.id}-text",
+                name_en=f"{parent.name_en} — text follow-up",
+                name_fr=f"{parent.name_fr} — relance par texto",
+                ask=ASK_CALL,
+                starts=parent.starts + dt.timedelta(days=8),
+                email_campaign_id=f"em_{i:03d}_{parent.id.split('-', 2)[2].replace('-', '_')}_text",
                 category=[parent.id.split("-2026")[0], "reminder"] if cat_style else "reminder",
-                hotline=parent.hotline, offices_us=parent.offices_us, offices_ca=parent.offices_ca,
-                min_call_seconds=parent.min_call_seconds, follow_up_of=parent,
+                hotline=parent.hotline,
+                offices_us=parent.offices_us,
+                offices_ca=parent.offices_ca,
+                min_call_seconds=parent.min_call_seconds,
+                follow_up_of=parent,
             )
             # the follow-up lists its parent's numbers, written differently
             c.call_numbers_human = [_human_phone(n, j + 2) for j, n in enumerate(parent_numbers(parent))]
@@ -274,14 +452,21 @@ def build_campaigns(k: int, rng: np.random.Generator) -> list[Campaign]:
             ask = ASK_CALL if role == 0 else ASK_CLICK
             cid = f"{starts:%Y-%m}-{slug}"
             c = Campaign(
-                index=i, id=cid, name_en=en, name_fr=fr, ask=ask, starts=starts,
+                index=i,
+                id=cid,
+                name_en=en,
+                name_fr=fr,
+                ask=ask,
+                starts=starts,
                 email_campaign_id=f"em_{i:03d}_{slug.replace('-', '_')}",
                 category=[slug, ask] if cat_style else slug,
             )
             if ask == ASK_CALL:
                 # exchanges 200-249 are never given to people, so no person shares these numbers
-                line = lambda base: int(base + 100 * (i % 60) + rng.integers(0, 50))  # noqa: E731
-                c.hotline = f"+1{rng.choice(['888', '877', '866', '844']) }{200 + i % 50:03d}{line(1000):04d}"
+                def line(base: int, i: int = i) -> int:
+                    return int(base + 100 * (i % 60) + rng.integers(0, 50))
+
+                c.hotline = f"+1{rng.choice(['888', '877', '866', '844'])}{200 + i % 50:03d}{line(1000):04d}"
                 c.offices_us = [f"+1202224{line(3000 + 50 * j):04d}" for j in range(2)]
                 c.offices_ca = [f"+1613{230 + i % 20:03d}{line(2000 + 50 * j):04d}" for j in range(2)]
                 c.min_call_seconds = int(rng.choice([10, 15, 20, 30]))
@@ -304,13 +489,22 @@ def parent_numbers(c: Campaign) -> list[str]:
 def campaigns_yaml(campaigns: list[Campaign]) -> str:
     items = []
     for c in campaigns:
-        d: dict = {"id": c.id, "name": {"en": c.name_en, "fr": c.name_fr}, "ask": c.ask, "starts": c.starts,
-                   "email": {"campaign_id": c.email_campaign_id}}
+        d: dict = {
+            "id": c.id,
+            "name": {"en": c.name_en, "fr": c.name_fr},
+            "ask": c.ask,
+            "starts": c.starts,
+            "email": {"campaign_id": c.email_campaign_id},
+        }
         if c.sms_from:
             sms_from = c.sms_from if c.index % 4 else _human_phone(c.sms_from, 0)
-            d["sms"] = {"from": sms_from, "sent_between": [
-                dt.datetime.fromtimestamp(c.sms_start, dt.UTC).replace(tzinfo=None),
-                dt.datetime.fromtimestamp(c.sms_end, dt.UTC).replace(tzinfo=None)]}
+            d["sms"] = {
+                "from": sms_from,
+                "sent_between": [
+                    dt.datetime.fromtimestamp(c.sms_start, dt.UTC).replace(tzinfo=None),
+                    dt.datetime.fromtimestamp(c.sms_end, dt.UTC).replace(tzinfo=None),
+                ],
+            }
         if c.call_numbers_human:
             d["call_numbers"] = c.call_numbers_human
         if c.min_call_seconds:
@@ -412,8 +606,12 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
         if s in ("AK", "DE", "ND", "SD", "VT", "WY", "DC"):
             fed[members] = f"{s}-AL"
         else:
-            fed[members] = np.char.add(f"{s}-", np.char.zfill(rng.integers(1, seats + 1, len(members)).astype(str), 2)).astype(object)
-        prov_d[members] = np.char.add(f"{s} Senate District ", rng.integers(1, 41, len(members)).astype(str)).astype(object)
+            fed[members] = np.char.add(
+                f"{s}-", np.char.zfill(rng.integers(1, seats + 1, len(members)).astype(str), 2)
+            ).astype(object)
+        prov_d[members] = np.char.add(
+            f"{s} Senate District ", rng.integers(1, 41, len(members)).astype(str)
+        ).astype(object)
         r = aff_roll[members]
         aff = np.where(r < 0.45, f"{US_STATES[s][0]} AFL-CIO", _pick(rng, US_LOCALS, len(members)))
         if s in US_METRO_COUNCIL:
@@ -421,13 +619,17 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
         affiliate[members] = aff
     # ZIP+4 for a few (the export keeps what the member typed)
     plus4 = (~is_ca) & (rng.random(n) < 0.04)
-    zip_col[plus4] = np.char.add(np.char.add(zip_col[plus4].astype(str), "-"),
-                                 np.char.zfill(rng.integers(0, 10000, plus4.sum()).astype(str), 4)).astype(object)
+    zip_col[plus4] = np.char.add(
+        np.char.add(zip_col[plus4].astype(str), "-"),
+        np.char.zfill(rng.integers(0, 10000, plus4.sum()).astype(str), 4),
+    ).astype(object)
 
     # --- Canada
     ca_idx = idx[is_ca]
     provs = list(CA_PROVINCES)
-    pr_of = np.asarray(provs, dtype=object)[_choice_idx(rng, [CA_PROVINCES[p][0] for p in provs], len(ca_idx))]
+    pr_of = np.asarray(provs, dtype=object)[
+        _choice_idx(rng, [CA_PROVINCES[p][0] for p in provs], len(ca_idx))
+    ]
     for p in provs:
         members = ca_idx[pr_of == p]
         if not len(members):
@@ -443,9 +645,12 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
                 continue
             city[m] = cname
             fsa = _pick(rng, fsas, len(m)).astype(str)
-            ldu = np.char.add(np.char.add(rng.integers(0, 10, len(m)).astype(str),
-                                          POSTAL_LETTERS[rng.integers(0, 20, len(m))]),
-                              rng.integers(0, 10, len(m)).astype(str))
+            ldu = np.char.add(
+                np.char.add(
+                    rng.integers(0, 10, len(m)).astype(str), POSTAL_LETTERS[rng.integers(0, 20, len(m))]
+                ),
+                rng.integers(0, 10, len(m)).astype(str),
+            )
             zip_col[m] = np.char.add(np.char.add(fsa, " "), ldu).astype(object)
             area[m] = _pick(rng, acs, len(m))
             fed[m] = _pick(rng, ridings, len(m))
@@ -458,17 +663,27 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
             r = aff_roll[m]
             council = f"Conseil régional FTQ {cname}" if p == "QC" else f"{cname} & District Labour Council"
             locals_ = QC_LOCALS if p == "QC" else CA_LOCALS
-            affiliate[m] = np.where(r < 0.45, federation, np.where(r < 0.65, council, _pick(rng, locals_, len(m))))
+            affiliate[m] = np.where(
+                r < 0.45, federation, np.where(r < 0.65, council, _pick(rng, locals_, len(m)))
+            )
 
     # postal codes as typed: lower-case and/or without the space for some
     pc_style = rng.random(n)
     zips = pl.Series("zip_code", zip_col, dtype=pl.String)
     is_ca_s = pl.Series(is_ca)
-    zips = (pl.DataFrame({"z": zips, "ca": is_ca_s, "r": pc_style})
-            .select(pl.when(pl.col("ca") & (pl.col("r") < 0.12)).then(pl.col("z").str.to_lowercase().str.replace(" ", ""))
-                    .when(pl.col("ca") & (pl.col("r") < 0.20)).then(pl.col("z").str.replace(" ", ""))
-                    .when(pl.col("ca") & (pl.col("r") < 0.25)).then(pl.col("z").str.to_lowercase())
-                    .otherwise(pl.col("z"))).to_series())
+    zips = (
+        pl.DataFrame({"z": zips, "ca": is_ca_s, "r": pc_style})
+        .select(
+            pl.when(pl.col("ca") & (pl.col("r") < 0.12))
+            .then(pl.col("z").str.to_lowercase().str.replace(" ", ""))
+            .when(pl.col("ca") & (pl.col("r") < 0.20))
+            .then(pl.col("z").str.replace(" ", ""))
+            .when(pl.col("ca") & (pl.col("r") < 0.25))
+            .then(pl.col("z").str.to_lowercase())
+            .otherwise(pl.col("z"))
+        )
+        .to_series()
+    )
 
     # --- names
     loc = np.where(is_ca, np.where(lang_fr, 2, 1), 0)
@@ -486,20 +701,38 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
         last_f[m] = np.asarray([_fold(x) for x in lp], dtype=object)[b]
 
     # --- emails: plausible local parts, made unique by appending digits to repeats
-    dom = np.where(is_ca, np.asarray(CA_DOMAINS[0], dtype=object)[_choice_idx(rng, CA_DOMAINS[1], n)],
-                   np.asarray(US_DOMAINS[0], dtype=object)[_choice_idx(rng, US_DOMAINS[1], n)])
-    df = pl.DataFrame({"f": pl.Series(first_f, dtype=pl.String), "l": pl.Series(last_f, dtype=pl.String),
-                       "d": pl.Series(dom, dtype=pl.String), "pat": rng.integers(0, 5, n),
-                       "num": rng.integers(1, 100, n), "i": idx})
-    local = (pl.when(pl.col("pat") == 0).then(pl.concat_str("f", pl.lit("."), "l"))
-             .when(pl.col("pat") == 1).then(pl.concat_str("f", "l", pl.col("num").cast(pl.String)))
-             .when(pl.col("pat") == 2).then(pl.concat_str(pl.col("f").str.slice(0, 1), "l"))
-             .when(pl.col("pat") == 3).then(pl.concat_str("f", pl.lit("_"), "l"))
-             .otherwise(pl.concat_str("l", pl.lit("."), "f")))
+    dom = np.where(
+        is_ca,
+        np.asarray(CA_DOMAINS[0], dtype=object)[_choice_idx(rng, CA_DOMAINS[1], n)],
+        np.asarray(US_DOMAINS[0], dtype=object)[_choice_idx(rng, US_DOMAINS[1], n)],
+    )
+    df = pl.DataFrame(
+        {
+            "f": pl.Series(first_f, dtype=pl.String),
+            "l": pl.Series(last_f, dtype=pl.String),
+            "d": pl.Series(dom, dtype=pl.String),
+            "pat": rng.integers(0, 5, n),
+            "num": rng.integers(1, 100, n),
+            "i": idx,
+        }
+    )
+    local = (
+        pl.when(pl.col("pat") == 0)
+        .then(pl.concat_str("f", pl.lit("."), "l"))
+        .when(pl.col("pat") == 1)
+        .then(pl.concat_str("f", "l", pl.col("num").cast(pl.String)))
+        .when(pl.col("pat") == 2)
+        .then(pl.concat_str(pl.col("f").str.slice(0, 1), "l"))
+        .when(pl.col("pat") == 3)
+        .then(pl.concat_str("f", pl.lit("_"), "l"))
+        .otherwise(pl.concat_str("l", pl.lit("."), "f"))
+    )
     df = df.with_columns(e=pl.concat_str(local, pl.lit("@"), "d"))
-    df = df.with_columns(e=pl.when(pl.col("e").is_first_distinct()).then("e")
-                         .otherwise(pl.concat_str(local, pl.lit("."), pl.col("i").cast(pl.String), pl.lit("@"), "d")))
-    email_clean = df["e"]
+    df = df.with_columns(
+        e=pl.when(pl.col("e").is_first_distinct())
+        .then("e")
+        .otherwise(pl.concat_str(local, pl.lit("."), pl.col("i").cast(pl.String), pl.lit("@"), "d"))
+    )
 
     r_email = rng.random(n)
     no_email = r_email < 0.01
@@ -507,17 +740,37 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
     messy_case = (r_email >= 0.02) & (r_email < 0.10)
     padded = (r_email >= 0.10) & (r_email < 0.14)
     bad_kind = rng.integers(0, 4, n)
-    email_out = (df.with_columns(k=bad_kind, bad=pl.Series(bad_email), none=pl.Series(no_email),
-                                 mc=pl.Series(messy_case), pad=pl.Series(padded))
-                 .select(pl.when("none").then(pl.lit(""))
-                         .when(pl.col("bad") & (pl.col("k") == 0)).then(pl.lit("not-an-email"))
-                         .when(pl.col("bad") & (pl.col("k") == 1)).then(pl.concat_str("f", pl.lit("."), "l", pl.lit("@")))
-                         .when(pl.col("bad") & (pl.col("k") == 2)).then(pl.concat_str("f", pl.lit("."), "l", pl.lit("."), "d"))
-                         .when("bad").then(pl.concat_str(pl.lit("@"), "d"))
-                         .when("mc").then(pl.when(pl.col("pat") % 3 == 0).then(pl.col("e").str.to_uppercase())
-                                          .otherwise(pl.col("e").str.to_titlecase()))
-                         .when("pad").then(pl.concat_str(pl.lit("  "), "e", pl.lit(" ")))
-                         .otherwise("e")).to_series())
+    email_out = (
+        df.with_columns(
+            k=bad_kind,
+            bad=pl.Series(bad_email),
+            none=pl.Series(no_email),
+            mc=pl.Series(messy_case),
+            pad=pl.Series(padded),
+        )
+        .select(
+            pl.when("none")
+            .then(pl.lit(""))
+            .when(pl.col("bad") & (pl.col("k") == 0))
+            .then(pl.lit("not-an-email"))
+            .when(pl.col("bad") & (pl.col("k") == 1))
+            .then(pl.concat_str("f", pl.lit("."), "l", pl.lit("@")))
+            .when(pl.col("bad") & (pl.col("k") == 2))
+            .then(pl.concat_str("f", pl.lit("."), "l", pl.lit("."), "d"))
+            .when("bad")
+            .then(pl.concat_str(pl.lit("@"), "d"))
+            .when("mc")
+            .then(
+                pl.when(pl.col("pat") % 3 == 0)
+                .then(pl.col("e").str.to_uppercase())
+                .otherwise(pl.col("e").str.to_titlecase())
+            )
+            .when("pad")
+            .then(pl.concat_str(pl.lit("  "), "e", pl.lit(" ")))
+            .otherwise("e")
+        )
+        .to_series()
+    )
     # SendGrid sends to the trimmed address (case as typed)
     email_send = email_out.str.strip_chars().alias("email_send")
     email_send = pl.select(pl.when(pl.Series(bad_email)).then(pl.lit("")).otherwise(email_send)).to_series()
@@ -531,30 +784,48 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
     area_s = area.astype(str)
     e164 = np.char.add(np.char.add("+1", area_s), l7)
     ph = pl.DataFrame({"a": area_s, "b": np.char.ljust(l7, 7)}).with_columns(
-        x=pl.col("b").str.slice(0, 3), y=pl.col("b").str.slice(3, 4), s=rng.integers(0, 7, n))
-    human = ph.select(pl.when(pl.col("s") == 0).then(pl.format("({}) {}-{}", "a", "x", "y"))
-                      .when(pl.col("s") == 1).then(pl.format("{}.{}.{}", "a", "x", "y"))
-                      .when(pl.col("s") == 2).then(pl.format("+1 {} {} {}", "a", "x", "y"))
-                      .when(pl.col("s") == 3).then(pl.format("{}{}{}", "a", "x", "y"))
-                      .when(pl.col("s") == 4).then(pl.format("{}-{}-{}", "a", "x", "y"))
-                      .when(pl.col("s") == 5).then(pl.format("1-{}-{}-{}", "a", "x", "y"))
-                      .otherwise(pl.format("+1{}{}{}", "a", "x", "y"))).to_series()
+        x=pl.col("b").str.slice(0, 3), y=pl.col("b").str.slice(3, 4), s=rng.integers(0, 7, n)
+    )
+    human = ph.select(
+        pl.when(pl.col("s") == 0)
+        .then(pl.format("({}) {}-{}", "a", "x", "y"))
+        .when(pl.col("s") == 1)
+        .then(pl.format("{}.{}.{}", "a", "x", "y"))
+        .when(pl.col("s") == 2)
+        .then(pl.format("+1 {} {} {}", "a", "x", "y"))
+        .when(pl.col("s") == 3)
+        .then(pl.format("{}{}{}", "a", "x", "y"))
+        .when(pl.col("s") == 4)
+        .then(pl.format("{}-{}-{}", "a", "x", "y"))
+        .when(pl.col("s") == 5)
+        .then(pl.format("1-{}-{}-{}", "a", "x", "y"))
+        .otherwise(pl.format("+1{}{}{}", "a", "x", "y"))
+    ).to_series()
     r_phone = rng.random(n)
     no_phone = r_phone < 0.10
     bad_phone = (r_phone >= 0.10) & (r_phone < 0.11)
     bad_vals = np.asarray(["555-CALL-NOW", "12", "911", "call me"], dtype=object)[rng.integers(0, 4, n)]
-    phone_out = pl.select(pl.when(pl.Series(no_phone)).then(pl.lit(""))
-                          .when(pl.Series(bad_phone)).then(pl.Series(bad_vals, dtype=pl.String))
-                          .otherwise(human)).to_series()
+    phone_out = pl.select(
+        pl.when(pl.Series(no_phone))
+        .then(pl.lit(""))
+        .when(pl.Series(bad_phone))
+        .then(pl.Series(bad_vals, dtype=pl.String))
+        .otherwise(human)
+    ).to_series()
     has_phone = ~(no_phone | bad_phone)
     phone_e164 = pl.Series(np.where(has_phone, e164, "").astype(object), dtype=pl.String)
 
     # --- statuses and behaviour
     r_sub = rng.random(n)
-    sub = np.where(r_sub < 0.92, "subscribed", np.where(r_sub < 0.98, "unsubscribed", "bouncing")).astype(object)
+    sub = np.where(r_sub < 0.92, "subscribed", np.where(r_sub < 0.98, "unsubscribed", "bouncing")).astype(
+        object
+    )
     r_sms = rng.random(n)
-    sms = np.where(~(has_phone | bad_phone), "",
-                   np.where(r_sms < 0.62, "subscribed", np.where(r_sms < 0.75, "unsubscribed", ""))).astype(object)
+    sms = np.where(
+        ~(has_phone | bad_phone),
+        "",
+        np.where(r_sms < 0.62, "subscribed", np.where(r_sms < 0.75, "unsubscribed", "")),
+    ).astype(object)
     engagement = rng.beta(1.3, 2.6, n)
     state_out = state.copy()
     r_st = rng.random(n)
@@ -565,29 +836,38 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
     country[rng.random(n) < 0.03] = ""
 
     uuids = _uuids(rng, n)
-    frame = pl.DataFrame({
-        "uuid": uuids,
-        "first_name": pl.Series(first, dtype=pl.String),
-        "last_name": pl.Series(last, dtype=pl.String),
-        "email": email_out,
-        "can2_phone": phone_out,
-        "zip_code": zips,
-        "can2_user_city": pl.Series(city, dtype=pl.String),
-        "can2_state_abbreviated": pl.Series(state_out, dtype=pl.String),
-        "can2_country": pl.Series(country, dtype=pl.String),
-        "can2_subscription_status": pl.Series(sub, dtype=pl.String),
-        "can2_sms_status": pl.Series(sms, dtype=pl.String),
-        "affiliate": pl.Series(affiliate, dtype=pl.String),
-        "language": pl.Series(np.where(lang_fr, "fr", "en").astype(object), dtype=pl.String),
-        "federal_district": pl.Series(fed, dtype=pl.String),
-        "state_district": pl.Series(prov_d, dtype=pl.String),
-    })
+    frame = pl.DataFrame(
+        {
+            "uuid": uuids,
+            "first_name": pl.Series(first, dtype=pl.String),
+            "last_name": pl.Series(last, dtype=pl.String),
+            "email": email_out,
+            "can2_phone": phone_out,
+            "zip_code": zips,
+            "can2_user_city": pl.Series(city, dtype=pl.String),
+            "can2_state_abbreviated": pl.Series(state_out, dtype=pl.String),
+            "can2_country": pl.Series(country, dtype=pl.String),
+            "can2_subscription_status": pl.Series(sub, dtype=pl.String),
+            "can2_sms_status": pl.Series(sms, dtype=pl.String),
+            "affiliate": pl.Series(affiliate, dtype=pl.String),
+            "language": pl.Series(np.where(lang_fr, "fr", "en").astype(object), dtype=pl.String),
+            "federal_district": pl.Series(fed, dtype=pl.String),
+            "state_district": pl.Series(prov_d, dtype=pl.String),
+        }
+    )
     return People(
-        frame=frame, email_send=email_send, phone_e164=phone_e164, country_ca=is_ca, lang_fr=lang_fr,
-        engagement=engagement, mpp=rng.random(n) < 0.25, landline=has_phone & (rng.random(n) < 0.06),
+        frame=frame,
+        email_send=email_send,
+        phone_e164=phone_e164,
+        country_ca=is_ca,
+        lang_fr=lang_fr,
+        engagement=engagement,
+        mpp=rng.random(n) < 0.25,
+        landline=has_phone & (rng.random(n) < 0.06),
         dead_number=has_phone & (rng.random(n) < 0.02),
         email_ok=~(no_email | bad_email) & (sub == "subscribed"),
-        sms_ok=has_phone & (sms == "subscribed"), has_phone=has_phone,
+        sms_ok=has_phone & (sms == "subscribed"),
+        has_phone=has_phone,
         planted={"invalid_phone": int(bad_phone.sum()), "invalid_email": int(bad_email.sum())},
     )
 
@@ -597,28 +877,55 @@ def _uuids(rng: np.random.Generator, n: int) -> pl.Series:
     b[:, 6] = (b[:, 6] & 0x0F) | 0x40
     b[:, 8] = (b[:, 8] & 0x3F) | 0x80
     h = pl.Series(np.frombuffer(b.tobytes().hex().encode(), dtype="S32").astype(str))
-    return pl.select(pl.concat_str(h.str.slice(0, 8), pl.lit("-"), h.str.slice(8, 4), pl.lit("-"), h.str.slice(12, 4),
-                                   pl.lit("-"), h.str.slice(16, 4), pl.lit("-"), h.str.slice(20, 12))).to_series()
+    return pl.select(
+        pl.concat_str(
+            h.str.slice(0, 8),
+            pl.lit("-"),
+            h.str.slice(8, 4),
+            pl.lit("-"),
+            h.str.slice(12, 4),
+            pl.lit("-"),
+            h.str.slice(16, 4),
+            pl.lit("-"),
+            h.str.slice(20, 12),
+        )
+    ).to_series()
 
 
 # ---------------------------------------------------------------- SendGrid
 
-EV = ["processed", "dropped", "delivered", "deferred", "bounce", "open", "click", "spamreport",
-      "unsubscribe", "group_unsubscribe", "group_resubscribe"]
+EV = [
+    "processed",
+    "dropped",
+    "delivered",
+    "deferred",
+    "bounce",
+    "open",
+    "click",
+    "spamreport",
+    "unsubscribe",
+    "group_unsubscribe",
+    "group_resubscribe",
+]
 PROCESSED, DROPPED, DELIVERED, DEFERRED, BOUNCE, OPEN, CLICK, SPAM, UNSUB, GUNSUB, GRESUB = range(11)
 UNKNOWN_EVENTS = ["opened", "delivery_delayed", "bounced", "click_tracking"]
 DROP_REASONS = ["Bounced Address", "Unsubscribed Address", "Spam Reporting Address", "Invalid"]
 USER_AGENTS = [
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0 Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.4 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0 "
+    "Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0 "
+    "Mobile Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.4 Safari/605.1.15",
 ]
 
 
 @dataclass
 class State:
     """Per-person state carried from campaign to campaign (in start order)."""
+
     hard_bounced: np.ndarray
     email_blocked: np.ndarray  # unsubscribed / spam report / group unsubscribe
     sms_opted_out: np.ndarray
@@ -629,14 +936,20 @@ class State:
 @dataclass
 class Writer:
     out: Path
-    rows: dict = field(default_factory=lambda: {"people": 0, "sendgrid": 0, "twilio_messages": 0, "twilio_calls": 0})
-    files: dict = field(default_factory=lambda: {"people": 0, "sendgrid": 0, "twilio_messages": 0, "twilio_calls": 0})
-    planted: dict = field(default_factory=lambda: {
-        "people": {"invalid_phone": 0, "invalid_email": 0},
-        "sendgrid": {"bad_json": 0, "unknown_event": 0},
-        "twilio_messages": {"bad_date": 0, "bad_phone": 0},
-        "twilio_calls": {"bad_date": 0, "bad_phone": 0},
-    })
+    rows: dict = field(
+        default_factory=lambda: {"people": 0, "sendgrid": 0, "twilio_messages": 0, "twilio_calls": 0}
+    )
+    files: dict = field(
+        default_factory=lambda: {"people": 0, "sendgrid": 0, "twilio_messages": 0, "twilio_calls": 0}
+    )
+    planted: dict = field(
+        default_factory=lambda: {
+            "people": {"invalid_phone": 0, "invalid_email": 0},
+            "sendgrid": {"bad_json": 0, "unknown_event": 0},
+            "twilio_messages": {"bad_date": 0, "bad_phone": 0},
+            "twilio_calls": {"bad_date": 0, "bad_phone": 0},
+        }
+    )
     duplicates: dict = field(default_factory=lambda: {"sendgrid": {"files": 0, "events": 0}})
     unmatched: dict = field(default_factory=lambda: {"sendgrid": 0, "twilio_messages": 0, "twilio_calls": 0})
     email_share: float = EMAIL_AUDIENCE_SHARE
@@ -677,7 +990,9 @@ def _sg_chunk(c: Campaign, members: np.ndarray, people: People, st: State, rng: 
     t_mopen = t_del + rng.integers(1, 90, m)
     second_open = human_open & (rng.random(m) < 0.2)
     t_open2 = t_open + rng.integers(600, 3 * 86400, m)
-    clicked = delivered & ((human_open & (rng.random(m) < 0.05 + 0.3 * eng)) | (~human_open & (rng.random(m) < 0.005)))
+    clicked = delivered & (
+        (human_open & (rng.random(m) < 0.05 + 0.3 * eng)) | (~human_open & (rng.random(m) < 0.005))
+    )
     t_click = np.where(human_open, t_open, t_del) + rng.integers(5, 1800, m)
     r = rng.random(m)
     unsub = delivered & (r < 0.002)
@@ -724,8 +1039,14 @@ def _sg_chunk(c: Campaign, members: np.ndarray, people: People, st: State, rng: 
     # carry state to later campaigns
     st.hard_bounced[members[hard]] = True
     st.email_blocked[members[unsub | spam | (gunsub & ~gresub)]] = True
-    engaged = {"human_open": human_open, "t_open": t_open, "clicked": clicked, "t_click": t_click,
-               "delivered": delivered, "t_del": t_del}
+    engaged = {
+        "human_open": human_open,
+        "t_open": t_open,
+        "clicked": clicked,
+        "t_click": t_click,
+        "delivered": delivered,
+        "t_del": t_del,
+    }
     return ev, engaged
 
 
@@ -736,31 +1057,86 @@ def _sg_lines(c: Campaign, frame: pl.DataFrame) -> pl.DataFrame:
     t = pl.col("type")
     flag = pl.col("flag")
     extra = (
-        pl.when(t == DELIVERED).then(pl.lit(',"response":"250 2.0.0 OK","ip":"167.89.106.44"'))
-        .when(t == DEFERRED).then(pl.lit(',"response":"421 4.7.28 Temporarily rate limited, try again later","attempt":"1"'))
-        .when((t == BOUNCE) & (flag == 1)).then(pl.lit(',"type":"bounce","status":"5.1.1","reason":"550 5.1.1 The email account that you tried to reach does not exist."'))
-        .when(t == BOUNCE).then(pl.lit(',"type":"blocked","status":"5.7.1","reason":"550 5.7.1 Message rejected due to local policy"'))
-        .when(t == DROPPED).then(pl.concat_str(pl.lit(',"reason":"'),
-                                               pl.col("flag").replace_strict(list(range(4)), DROP_REASONS, default="Invalid", return_dtype=pl.String),
-                                               pl.lit(q)))
-        .when(t == OPEN).then(pl.concat_str(
-            pl.lit(',"sg_machine_open":'), pl.when(flag == 1).then(pl.lit("true")).otherwise(pl.lit("false")),
-            pl.lit(',"useragent":"'),
-            pl.when(flag == 1).then(pl.lit("Mozilla/5.0")).otherwise(
-                pl.col("msg").mod(len(USER_AGENTS)).replace_strict(list(range(len(USER_AGENTS))), USER_AGENTS, return_dtype=pl.String)),
-            pl.lit('","ip":"10.'), (pl.col("msg") % 250).cast(pl.String), pl.lit("."), (pl.col("msg") // 250 % 250).cast(pl.String), pl.lit('.7"')))
-        .when(t == CLICK).then(pl.lit(f',"url":"{c.url}?source=email","url_offset":{{"index":0,"type":"html"}}'))
-        .when((t == GUNSUB) | (t == GRESUB)).then(pl.lit(',"asm_group_id":4821'))
+        pl.when(t == DELIVERED)
+        .then(pl.lit(',"response":"250 2.0.0 OK","ip":"167.89.106.44"'))
+        .when(t == DEFERRED)
+        .then(pl.lit(',"response":"421 4.7.28 Temporarily rate limited, try again later","attempt":"1"'))
+        .when((t == BOUNCE) & (flag == 1))
+        .then(
+            pl.lit(
+                ',"type":"bounce","status":"5.1.1",'
+                '"reason":"550 5.1.1 The email account that you tried to reach does not exist."'
+            )
+        )
+        .when(t == BOUNCE)
+        .then(
+            pl.lit(
+                ',"type":"blocked","status":"5.7.1","reason":"550 5.7.1 Message rejected due to local policy"'
+            )
+        )
+        .when(t == DROPPED)
+        .then(
+            pl.concat_str(
+                pl.lit(',"reason":"'),
+                pl.col("flag").replace_strict(
+                    list(range(4)), DROP_REASONS, default="Invalid", return_dtype=pl.String
+                ),
+                pl.lit(q),
+            )
+        )
+        .when(t == OPEN)
+        .then(
+            pl.concat_str(
+                pl.lit(',"sg_machine_open":'),
+                pl.when(flag == 1).then(pl.lit("true")).otherwise(pl.lit("false")),
+                pl.lit(',"useragent":"'),
+                pl.when(flag == 1)
+                .then(pl.lit("Mozilla/5.0"))
+                .otherwise(
+                    pl.col("msg")
+                    .mod(len(USER_AGENTS))
+                    .replace_strict(list(range(len(USER_AGENTS))), USER_AGENTS, return_dtype=pl.String)
+                ),
+                pl.lit('","ip":"10.'),
+                (pl.col("msg") % 250).cast(pl.String),
+                pl.lit("."),
+                (pl.col("msg") // 250 % 250).cast(pl.String),
+                pl.lit('.7"'),
+            )
+        )
+        .when(t == CLICK)
+        .then(pl.lit(f',"url":"{c.url}?source=email","url_offset":{{"index":0,"type":"html"}}'))
+        .when((t == GUNSUB) | (t == GRESUB))
+        .then(pl.lit(',"asm_group_id":4821'))
         .otherwise(pl.lit(""))
     )
-    ev_name = pl.when(t >= 11).then(pl.col("unknown")).otherwise(
-        t.replace_strict(list(range(11)), EV, return_dtype=pl.String))
-    msgid = pl.concat_str(pl.lit("Zm"), pl.format("{}-{}", pl.lit(c.index), "msg").str.encode("base64").str.strip_chars("="),
-                          pl.lit(".filterdrecv-7bd9c8-1-"), (pl.col("msg") % 97).cast(pl.String), pl.lit(".0"))
+    ev_name = (
+        pl.when(t >= 11)
+        .then(pl.col("unknown"))
+        .otherwise(t.replace_strict(list(range(11)), EV, return_dtype=pl.String))
+    )
+    msgid = pl.concat_str(
+        pl.lit("Zm"),
+        pl.format("{}-{}", pl.lit(c.index), "msg").str.encode("base64").str.strip_chars("="),
+        pl.lit(".filterdrecv-7bd9c8-1-"),
+        (pl.col("msg") % 97).cast(pl.String),
+        pl.lit(".0"),
+    )
     line = pl.concat_str(
-        pl.lit('{"email":"'), "email", pl.lit('","timestamp":'), pl.col("ts").cast(pl.String),
-        pl.lit(',"event":"'), ev_name, pl.lit('","sg_event_id":"'), "eid", pl.lit('","sg_message_id":"'), msgid,
-        pl.lit(f'","category":{cat},"campaign_id":"{c.email_campaign_id}"'), extra, pl.lit("}"))
+        pl.lit('{"email":"'),
+        "email",
+        pl.lit('","timestamp":'),
+        pl.col("ts").cast(pl.String),
+        pl.lit(',"event":"'),
+        ev_name,
+        pl.lit('","sg_event_id":"'),
+        "eid",
+        pl.lit('","sg_message_id":"'),
+        msgid,
+        pl.lit(f'","category":{cat},"campaign_id":"{c.email_campaign_id}"'),
+        extra,
+        pl.lit("}"),
+    )
     return frame.select(line.alias("line"))
 
 
@@ -774,8 +1150,9 @@ def _write_lines(path: Path, lines: pl.Series, array: bool) -> None:
             pl.DataFrame({"l": lines}).write_csv(fh, include_header=False, quote_style="never")
 
 
-def write_sendgrid(c: Campaign, people: People, st: State, rng: np.random.Generator, w: Writer,
-                   on_engaged) -> None:
+def write_sendgrid(
+    c: Campaign, people: People, st: State, rng: np.random.Generator, w: Writer, on_engaged
+) -> None:
     """One campaign's events, chunk by chunk: the first events as JSON-array webhook posts
     (a few hundred to a few thousand events each), the bulk as NDJSON."""
     out = w.out / "sendgrid"
@@ -789,33 +1166,60 @@ def write_sendgrid(c: Campaign, people: People, st: State, rng: np.random.Genera
         # the list is mostly cleaned before a send: 9 in 10 suppressed addresses are left out,
         # the rest go to SendGrid and come back as `dropped`
         suppressed = (st.hard_bounced[lo:hi] | st.email_blocked[lo:hi]) & (crng.random(hi - lo) < 0.9)
-        members = np.arange(lo, hi)[people.email_ok[lo:hi] & ~suppressed & (crng.random(hi - lo) < w.email_share)]
+        members = np.arange(lo, hi)[
+            people.email_ok[lo:hi] & ~suppressed & (crng.random(hi - lo) < w.email_share)
+        ]
         ev, engaged = _sg_chunk(c, members, people, st, crng)
         on_engaged(members, engaged, crng)
         person, etype, ts, flag, msg = ev
-        frame = pl.DataFrame({"email": people.email_send.gather(person), "ts": ts, "type": etype,
-                              "flag": flag.astype(np.int8), "msg": msg,
-                              "unknown": pl.repeat(None, len(ts), dtype=pl.String, eager=True)})
+        frame = pl.DataFrame(
+            {
+                "email": people.email_send.gather(person),
+                "ts": ts,
+                "type": etype,
+                "flag": flag.astype(np.int8),
+                "msg": msg,
+                "unknown": pl.repeat(None, len(ts), dtype=pl.String, eager=True),
+            }
+        )
         # unmatched: addresses nobody in the export has (old members, forwards)
         k = max(1, len(members) // 500)
         sid = crng.integers(0, 1_000_000, k)
-        stranger_email = pl.select(pl.format("former.member{}@example.net", pl.lit(pl.Series(sid)))).to_series()
-        strangers = pl.DataFrame({
-            "email": stranger_email, "ts": c.send_ts + crng.integers(0, 7200, k),
-            "type": np.full(k, PROCESSED, np.int8), "flag": np.zeros(k, np.int8), "msg": 10_000_000 + sid,
-            "unknown": pl.repeat(None, k, dtype=pl.String, eager=True)})
-        frame = pl.concat([frame, strangers, strangers.with_columns(type=pl.lit(DELIVERED, pl.Int8), ts=pl.col("ts") + 5)],
-                          how="vertical_relaxed")
+        stranger_email = pl.select(
+            pl.format("former.member{}@example.net", pl.lit(pl.Series(sid)))
+        ).to_series()
+        strangers = pl.DataFrame(
+            {
+                "email": stranger_email,
+                "ts": c.send_ts + crng.integers(0, 7200, k),
+                "type": np.full(k, PROCESSED, np.int8),
+                "flag": np.zeros(k, np.int8),
+                "msg": 10_000_000 + sid,
+                "unknown": pl.repeat(None, k, dtype=pl.String, eager=True),
+            }
+        )
+        frame = pl.concat(
+            [frame, strangers, strangers.with_columns(type=pl.lit(DELIVERED, pl.Int8), ts=pl.col("ts") + 5)],
+            how="vertical_relaxed",
+        )
         w.unmatched["sendgrid"] += 2 * k
         if ci == 0:  # one event with an event name SendGrid never sends
-            bad = frame.slice(0, 1).with_columns(type=pl.lit(11, pl.Int8), ts=pl.col("ts") + 11,
-                                                 unknown=pl.lit(unknown_name))
+            bad = frame.slice(0, 1).with_columns(
+                type=pl.lit(11, pl.Int8), ts=pl.col("ts") + 11, unknown=pl.lit(unknown_name)
+            )
             frame = pl.concat([frame, bad], how="vertical_relaxed")
             w.planted["sendgrid"]["unknown_event"] += 1
         frame = frame.with_row_index("serial").sort(["ts", "serial"])
-        frame = frame.with_columns(eid=pl.format("sg{}.{}.{}", pl.lit(f"{c.index:04d}"), pl.lit(f"{ci:03d}"),
-                                                 pl.int_range(pl.len()).cast(pl.String).str.zfill(8))
-                                   .str.encode("base64").str.strip_chars("="))
+        frame = frame.with_columns(
+            eid=pl.format(
+                "sg{}.{}.{}",
+                pl.lit(f"{c.index:04d}"),
+                pl.lit(f"{ci:03d}"),
+                pl.int_range(pl.len()).cast(pl.String).str.zfill(8),
+            )
+            .str.encode("base64")
+            .str.strip_chars("=")
+        )
         lines = _sg_lines(c, frame)["line"]
         unknown_pos = frame["type"].eq(11).arg_max() if ci == 0 else -1
         total = len(lines)
@@ -827,15 +1231,19 @@ def write_sendgrid(c: Campaign, people: People, st: State, rng: np.random.Genera
         json_left -= n_json
         pos = 0
         while pos < n_json:
-            size = min(int(crng.integers(300, 3000)), n_json - pos)
+            size = int(crng.integers(300, 3000))
+            if n_json - pos - size < 300:  # no runt posts: the tail joins this one
+                size = n_json - pos
             chunk = lines.slice(pos, size)
             first_ts = int(frame["ts"][pos])
-            name = f"{dt.datetime.fromtimestamp(first_ts, dt.UTC):%Y%m%dT%H%M%S}-{c.index:03d}-{w.post_seq:06d}.json"
+            stamp = dt.datetime.fromtimestamp(first_ts, dt.UTC)
+            name = f"{stamp:%Y%m%dT%H%M%S}-{c.index:03d}-{w.post_seq:06d}.json"
             _write_lines(out / name, chunk, array=True)
             w.files["sendgrid"] += 1
             # a webhook retry: the same events posted again under another name — byte for byte,
             # or in another order (so a file checksum alone cannot catch it)
-            if w.post_seq % 5 == 1 and not (pos <= unknown_pos < pos + size):
+            last_of_first = ci == 0 and pos + size == n_json
+            if (w.post_seq % 5 == 1 or last_of_first) and not (pos <= unknown_pos < pos + size):
                 again = chunk.reverse() if (w.post_seq // 5) % 2 == 0 else chunk
                 _write_lines(out / name.replace(".json", "-retry.json"), again, array=True)
                 w.files["sendgrid"] += 1
@@ -855,18 +1263,53 @@ def write_sendgrid(c: Campaign, people: People, st: State, rng: np.random.Genera
                 part = pl.concat([part.slice(0, j), pl.Series([cut[: len(cut) // 2]]), part.slice(j)])
                 w.planted["sendgrid"]["bad_json"] += 1
                 w.rows["sendgrid"] += 1
-            _write_lines(out / f"bulk-{c.starts:%Y%m%d}-{c.index:03d}-{ndjson_no:03d}.ndjson", part, array=False)
+            _write_lines(
+                out / f"bulk-{c.starts:%Y%m%d}-{c.index:03d}-{ndjson_no:03d}.ndjson", part, array=False
+            )
             w.files["sendgrid"] += 1
             ndjson_no += 1
 
 
 # ---------------------------------------------------------------- Twilio
 
-MSG_CONSOLE = ["From", "To", "Body", "Status", "SentDate", "ApiVersion", "NumSegments", "ErrorCode",
-               "AccountSid", "Sid", "Direction", "Price", "PriceUnit"]
+MSG_CONSOLE = [
+    "From",
+    "To",
+    "Body",
+    "Status",
+    "SentDate",
+    "ApiVersion",
+    "NumSegments",
+    "ErrorCode",
+    "AccountSid",
+    "Sid",
+    "Direction",
+    "Price",
+    "PriceUnit",
+]
 MSG_REST = ["sid", "from", "to", "body", "status", "direction", "date_sent", "num_segments", "error_code"]
-CALL_CONSOLE = ["Sid", "ParentCallSid", "From", "To", "Status", "Direction", "StartTime", "EndTime", "Duration"]
-CALL_REST = ["sid", "parent_call_sid", "from", "to", "status", "direction", "start_time", "end_time", "duration"]
+CALL_CONSOLE = [
+    "Sid",
+    "ParentCallSid",
+    "From",
+    "To",
+    "Status",
+    "Direction",
+    "StartTime",
+    "EndTime",
+    "Duration",
+]
+CALL_REST = [
+    "sid",
+    "parent_call_sid",
+    "from",
+    "to",
+    "status",
+    "direction",
+    "start_time",
+    "end_time",
+    "duration",
+]
 RFC2822 = "%a, %d %b %Y %H:%M:%S +0000"
 BAD_DATES = ["not a date", "2026-13-45 99:99:99", "32/13/2026 25:61", "yesterday"]
 BAD_PHONES = ["12", "anonymous", "N/A", "call me"]
@@ -875,9 +1318,23 @@ STOP_BODIES = ["STOP", "stop.", "Stop", " STOP ", "UNSUBSCRIBE", "stop!", "Cance
 STOP_BODIES_FR = ["Arrêt", "ARRET", "arret.", "ARRÊT", "Arrete"]
 START_BODIES = ["START", "YES", "yes", "Unstop"]
 NOT_KEYWORDS = ["stop texting me at work", "How did you get this number?", "please stop calling my mom"]
-ORDINARY = ["Done! Just called.", "Called, left a voicemail", "Which office should I call?", "Thanks!",
-            "I'm in", "Busy today, will call tomorrow", "👍", "Line was busy, trying again later"]
-ORDINARY_FR = ["Merci!", "C'est fait!", "J'ai appelé, boîte vocale", "Quel bureau dois-je appeler?", "Solidarité!"]
+ORDINARY = [
+    "Done! Just called.",
+    "Called, left a voicemail",
+    "Which office should I call?",
+    "Thanks!",
+    "I'm in",
+    "Busy today, will call tomorrow",
+    "👍",
+    "Line was busy, trying again later",
+]
+ORDINARY_FR = [
+    "Merci!",
+    "C'est fait!",
+    "J'ai appelé, boîte vocale",
+    "Quel bureau dois-je appeler?",
+    "Solidarité!",
+]
 
 
 def _rfc2822(col: str) -> pl.Expr:
@@ -885,9 +1342,10 @@ def _rfc2822(col: str) -> pl.Expr:
 
 
 def _hex(value: pl.Expr, digits: int) -> pl.Expr:
-    nibble = [(value // (16 ** k)) % 16 for k in reversed(range(digits))]
-    return pl.concat_str([d.replace_strict(list(range(16)), list("0123456789abcdef"), return_dtype=pl.String)
-                          for d in nibble])
+    nibble = [(value // (16**k)) % 16 for k in reversed(range(digits))]
+    return pl.concat_str(
+        [d.replace_strict(list(range(16)), list("0123456789abcdef"), return_dtype=pl.String) for d in nibble]
+    )
 
 
 def _sid(prefix: str, c_index: int, serial: pl.Expr) -> pl.Expr:
@@ -896,8 +1354,12 @@ def _sid(prefix: str, c_index: int, serial: pl.Expr) -> pl.Expr:
     serial = serial.cast(pl.Int64)
     a = (serial * 2654435761 + 97) % (1 << 40)
     b = (serial * 40503 + 12345) % (1 << 40)
-    return pl.concat_str(pl.lit(f"{prefix}{(c_index * 2246822519) % (1 << 32):08x}"), _hex(a, 10), _hex(b, 10),
-                         _hex(serial % 65536, 4))
+    return pl.concat_str(
+        pl.lit(f"{prefix}{(c_index * 2246822519) % (1 << 32):08x}"),
+        _hex(a, 10),
+        _hex(b, 10),
+        _hex(serial % 65536, 4),
+    )
 
 
 def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
@@ -914,8 +1376,15 @@ def _sms_body(c: Campaign, fr: bool) -> str:
     return f"{c.name_en}: {ask}. Reply STOP to opt out."
 
 
-def texts_for(c: Campaign, to_idx: np.ndarray, times: np.ndarray, people: People, st: State,
-              rng: np.random.Generator, w: Writer) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+def texts_for(
+    c: Campaign,
+    to_idx: np.ndarray,
+    times: np.ndarray,
+    people: People,
+    st: State,
+    rng: np.random.Generator,
+    w: Writer,
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """Outbound blast + inbound replies; returns (rows, idx of people texted OK, delivered times)."""
     m = len(to_idx)
     status = np.full(m, "delivered", dtype=object)
@@ -934,9 +1403,17 @@ def texts_for(c: Campaign, to_idx: np.ndarray, times: np.ndarray, people: People
     fr = people.lang_fr[to_idx]
     body = np.where(fr, _sms_body(c, True), _sms_body(c, False)).astype(object)
     phones = people.phone_e164.gather(to_idx)
-    out = pl.DataFrame({"from": c.sms_from, "to": phones, "body": pl.Series(body, dtype=pl.String),
-                        "status": pl.Series(status, dtype=pl.String), "ts": times, "direction": "outbound-api",
-                        "error_code": pl.Series(err, dtype=pl.String)})
+    out = pl.DataFrame(
+        {
+            "from": c.sms_from,
+            "to": phones,
+            "body": pl.Series(body, dtype=pl.String),
+            "status": pl.Series(status, dtype=pl.String),
+            "ts": times,
+            "direction": "outbound-api",
+            "error_code": pl.Series(err, dtype=pl.String),
+        }
+    )
     ok = np.isin(status, ["delivered", "sent"])
 
     # replies from people whose text arrived
@@ -951,39 +1428,73 @@ def texts_for(c: Campaign, to_idx: np.ndarray, times: np.ndarray, people: People
     rb[stop] = np.where(fr[stop], _pick(rng, STOP_BODIES_FR, stop.sum()), _pick(rng, STOP_BODIES, stop.sum()))
     rb[start] = _pick(rng, START_BODIES, start.sum())
     rb[notkw] = _pick(rng, NOT_KEYWORDS, notkw.sum())
-    rb[ordinary] = np.where(fr[ordinary], _pick(rng, ORDINARY_FR, ordinary.sum()), _pick(rng, ORDINARY, ordinary.sum()))
+    rb[ordinary] = np.where(
+        fr[ordinary], _pick(rng, ORDINARY_FR, ordinary.sum()), _pick(rng, ORDINARY, ordinary.sum())
+    )
     t_reply = times + rng.integers(20, 6 * 3600, m)
     # some who said STOP change their mind later
     restart = stop & (rng.random(m) < 0.15)
     t_restart = t_reply + rng.integers(86400, 20 * 86400, m)
-    replies = pl.DataFrame({"from": phones.filter(pl.Series(reply)), "to": c.sms_from,
-                            "body": pl.Series(rb[reply], dtype=pl.String), "status": "received",
-                            "ts": t_reply[reply], "direction": "inbound", "error_code": ""})
-    restarts = pl.DataFrame({"from": phones.filter(pl.Series(restart)), "to": c.sms_from,
-                             "body": pl.Series(_pick(rng, START_BODIES, restart.sum()), dtype=pl.String),
-                             "status": "received", "ts": t_restart[restart], "direction": "inbound", "error_code": ""})
+    replies = pl.DataFrame(
+        {
+            "from": phones.filter(pl.Series(reply)),
+            "to": c.sms_from,
+            "body": pl.Series(rb[reply], dtype=pl.String),
+            "status": "received",
+            "ts": t_reply[reply],
+            "direction": "inbound",
+            "error_code": "",
+        }
+    )
+    restarts = pl.DataFrame(
+        {
+            "from": phones.filter(pl.Series(restart)),
+            "to": c.sms_from,
+            "body": pl.Series(_pick(rng, START_BODIES, restart.sum()), dtype=pl.String),
+            "status": "received",
+            "ts": t_restart[restart],
+            "direction": "inbound",
+            "error_code": "",
+        }
+    )
     st.sms_opted_out[to_idx[stop & ~restart]] = True
     st.sms_opted_out[to_idx[start | restart]] = False
     # unmatched: replies from numbers not in the export (forwarded texts)
     k = max(1, m // 400)
-    strangers = pl.DataFrame({"from": pl.Series(w.strangers(k), dtype=pl.String), "to": c.sms_from,
-                              "body": pl.Series(_pick(rng, ORDINARY + ["Who is this?"], k), dtype=pl.String),
-                              "status": "received", "ts": c.sms_start + rng.integers(600, 86400, k),
-                              "direction": "inbound", "error_code": ""})
+    strangers = pl.DataFrame(
+        {
+            "from": pl.Series(w.strangers(k), dtype=pl.String),
+            "to": c.sms_from,
+            "body": pl.Series(_pick(rng, [*ORDINARY, "Who is this?"], k), dtype=pl.String),
+            "status": "received",
+            "ts": c.sms_start + rng.integers(600, 86400, k),
+            "direction": "inbound",
+            "error_code": "",
+        }
+    )
     w.unmatched["twilio_messages"] += k
     rows = pl.concat([out, replies, restarts, strangers], how="vertical_relaxed")
     return rows, to_idx[ok], times[ok]
 
 
 def write_messages(c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, w: Writer) -> None:
-    rows = rows.with_row_index("serial").sort(["ts", "serial"]).with_columns(
-        sid=_sid("SM", c.index, pl.int_range(pl.len(), dtype=pl.Int64)),
-        num_segments=pl.when(pl.col("body").str.len_bytes() > 160).then(pl.lit("2")).otherwise(pl.lit("1")),
-        date=_rfc2822("ts"))
+    rows = (
+        rows.with_row_index("serial")
+        .sort(["ts", "serial"])
+        .with_columns(
+            sid=_sid("SM", c.index, pl.int_range(pl.len(), dtype=pl.Int64)),
+            num_segments=pl.when(pl.col("body").str.len_bytes() > 160)
+            .then(pl.lit("2"))
+            .otherwise(pl.lit("1")),
+            date=_rfc2822("ts"),
+        )
+    )
     _write_csv_parts(c, rows, rng, w, "twilio_messages", kind="messages")
 
 
-def _write_csv_parts(c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, w: Writer, source: str, kind: str):
+def _write_csv_parts(
+    c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, w: Writer, source: str, kind: str
+):
     n = len(rows)
     parts = max(2, math.ceil(n / CSV_MAX_ROWS))
     per = math.ceil(n / parts)
@@ -992,17 +1503,30 @@ def _write_csv_parts(c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, 
         part = rows.slice(p * per, per)
         if p == 0 and len(part):
             # one row with a date nobody can parse, one with a phone that is not a number
-            extra = part.slice(0, 2).with_columns(serial=pl.lit(10**9, pl.UInt32) + pl.int_range(2, dtype=pl.UInt32))
+            extra = part.slice(0, 2).with_columns(
+                serial=pl.lit(10**9, pl.UInt32) + pl.int_range(2, dtype=pl.UInt32)
+            )
             extra = extra.with_columns(
-                sid=pl.concat_str(pl.col("sid").str.slice(0, 10), pl.lit("ffff"), pl.col("sid").str.slice(14)),
-                date=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(BAD_DATES[c.index % 4])).otherwise(pl.col("date")))
+                sid=pl.concat_str(
+                    pl.col("sid").str.slice(0, 10), pl.lit("ffff"), pl.col("sid").str.slice(14)
+                ),
+                date=pl.when(pl.int_range(pl.len()) == 0)
+                .then(pl.lit(BAD_DATES[c.index % 4]))
+                .otherwise(pl.col("date")),
+            )
             if kind == "calls":
-                extra = extra.with_columns(end_date=pl.when(pl.int_range(pl.len()) == 0).then(pl.col("date")).otherwise("end_date"),
-                                           parent=pl.lit(""))
+                extra = extra.with_columns(
+                    end_date=pl.when(pl.int_range(pl.len()) == 0).then(pl.col("date")).otherwise("end_date"),
+                    parent=pl.lit(""),
+                )
             bad_phone = BAD_PHONES[c.index % 4]
             phone_col = "from" if kind == "calls" else "to"
-            extra = extra.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(pl.lit(bad_phone))
-                                       .otherwise(pl.col(phone_col)).alias(phone_col))
+            extra = extra.with_columns(
+                pl.when(pl.int_range(pl.len()) == 1)
+                .then(pl.lit(bad_phone))
+                .otherwise(pl.col(phone_col))
+                .alias(phone_col)
+            )
             part = pl.concat([part, extra], how="vertical_relaxed")
             w.planted[source]["bad_date"] += 1
             w.planted[source]["bad_phone"] += 1
@@ -1010,30 +1534,62 @@ def _write_csv_parts(c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, 
         if kind == "messages":
             if console:
                 frame = part.select(
-                    From="from", To="to", Body="body", Status="status", SentDate="date", ApiVersion=pl.lit("2010-04-01"),
-                    NumSegments="num_segments", ErrorCode="error_code", AccountSid=pl.lit(ACCOUNT_SID), Sid="sid",
+                    From="from",
+                    To="to",
+                    Body="body",
+                    Status="status",
+                    SentDate="date",
+                    ApiVersion=pl.lit("2010-04-01"),
+                    NumSegments="num_segments",
+                    ErrorCode="error_code",
+                    AccountSid=pl.lit(ACCOUNT_SID),
+                    Sid="sid",
                     Direction="direction",
-                    Price=pl.when(pl.col("status").is_in(["failed"])).then(pl.lit("")).otherwise(pl.lit("-0.00830")),
-                    PriceUnit=pl.lit("USD"))
+                    Price=pl.when(pl.col("status").is_in(["failed"]))
+                    .then(pl.lit(""))
+                    .otherwise(pl.lit("-0.00830")),
+                    PriceUnit=pl.lit("USD"),
+                )
             else:
-                frame = part.select(sid="sid", **{"from": "from"}, to="to", body="body", status="status",
-                                    direction="direction", date_sent="date", num_segments="num_segments",
-                                    error_code="error_code")
-            name = f"messages-{c.starts:%Y-%m-%d}-{c.index:03d}-{p + 1}.csv" if console else \
-                f"Messages_{c.index:03d}_{p + 1}_{c.starts:%Y%m%d}.csv"
+                frame = part.select(
+                    sid="sid",
+                    **{"from": "from"},
+                    to="to",
+                    body="body",
+                    status="status",
+                    direction="direction",
+                    date_sent="date",
+                    num_segments="num_segments",
+                    error_code="error_code",
+                )
+            name = (
+                f"messages-{c.starts:%Y-%m-%d}-{c.index:03d}-{p + 1}.csv"
+                if console
+                else f"Messages_{c.index:03d}_{p + 1}_{c.starts:%Y%m%d}.csv"
+            )
         else:
             cols = CALL_CONSOLE if console else CALL_REST
-            frame = part.select([pl.col(s).alias(d) for s, d in zip(
-                ["sid", "parent", "from", "to", "status", "direction", "date", "end_date", "duration"], cols)])
-            name = f"calls-{c.starts:%Y-%m-%d}-{c.index:03d}-{p + 1}.csv" if console else \
-                f"Calls_{c.index:03d}_{p + 1}.csv"
+            internal = ["sid", "parent", "from", "to", "status", "direction", "date", "end_date", "duration"]
+            frame = part.select([pl.col(s).alias(d) for s, d in zip(internal, cols, strict=True)])
+            name = (
+                f"calls-{c.starts:%Y-%m-%d}-{c.index:03d}-{p + 1}.csv"
+                if console
+                else f"Calls_{c.index:03d}_{p + 1}.csv"
+            )
         _blank_to_null(frame).write_csv(folder / name)
         w.files[source] += 1
         w.rows[source] += len(frame)
 
 
-def calls_for(c: Campaign, callers: np.ndarray, t_call: np.ndarray, people: People, st: State,
-              rng: np.random.Generator, w: Writer) -> pl.DataFrame:
+def calls_for(
+    c: Campaign,
+    callers: np.ndarray,
+    t_call: np.ndarray,
+    people: People,
+    st: State,
+    rng: np.random.Generator,
+    w: Writer,
+) -> pl.DataFrame:
     """Click-to-call: half hotline (inbound), half patch-through (parent + child legs)."""
     m = len(callers)
     has = people.has_phone[callers]
@@ -1047,13 +1603,21 @@ def calls_for(c: Campaign, callers: np.ndarray, t_call: np.ndarray, people: Peop
     short = rng.random(m) < 0.12
     talk = np.where(short, rng.integers(1, mins, m), mins + rng.lognormal(4.6, 0.7, m).astype(np.int64))
     u = rng.random(m)
-    target_status = np.where(u < 0.82, "completed", np.where(u < 0.89, "busy", np.where(u < 0.98, "no-answer", "failed")))
+    target_status = np.where(
+        u < 0.82, "completed", np.where(u < 0.89, "busy", np.where(u < 0.98, "no-answer", "failed"))
+    )
     talk = np.where(target_status == "completed", talk, 0)
     pu = rng.random(m)
-    parent_status = np.where(pu < 0.86, "completed", np.where(pu < 0.96, "no-answer", np.where(pu < 0.99, "busy", "failed")))
+    parent_status = np.where(
+        pu < 0.86, "completed", np.where(pu < 0.96, "no-answer", np.where(pu < 0.99, "busy", "failed"))
+    )
     patch = ~hotline
     child = patch & (parent_status == "completed")
-    parent_talk = np.where(parent_status == "completed", np.where(child, talk + rng.integers(12, 40, m), rng.integers(3, 20, m)), 0)
+    parent_talk = np.where(
+        parent_status == "completed",
+        np.where(child, talk + rng.integers(12, 40, m), rng.integers(3, 20, m)),
+        0,
+    )
 
     w.unmatched["twilio_calls"] += int((~has & (hotline | patch)).sum() + (~has & child).sum())
     made = (target_status == "completed") & (talk >= mins) & (hotline | child)
@@ -1069,33 +1633,70 @@ def calls_for(c: Campaign, callers: np.ndarray, t_call: np.ndarray, people: Peop
     w.call_seq += m
     sid = pl.select(_sid("CA", c.index, pl.lit(pl.Series(serial * 2)))).to_series()
     child_sid = pl.select(_sid("CA", c.index, pl.lit(pl.Series(serial * 2 + 1)))).to_series()
-    hot = pl.DataFrame({"sid": sid, "parent": "", "from": pl.Series(phone, dtype=pl.String), "to": c.hotline,
-                        "status": pl.Series(target_status, dtype=pl.String), "direction": "inbound",
-                        "ts": t_call, "duration": talk}).filter(pl.Series(hotline))
-    par = pl.DataFrame({"sid": sid, "parent": "", "from": PLATFORM_NUMBER, "to": pl.Series(phone, dtype=pl.String),
-                        "status": pl.Series(parent_status, dtype=pl.String), "direction": "outbound-api",
-                        "ts": t_call, "duration": parent_talk}).filter(pl.Series(patch))
-    kid = pl.DataFrame({"sid": child_sid, "parent": sid, "from": PLATFORM_NUMBER,
-                        "to": pl.Series(office.astype(object), dtype=pl.String),
-                        "status": pl.Series(target_status, dtype=pl.String), "direction": "outbound-dial",
-                        "ts": t_call + 9, "duration": talk}).filter(pl.Series(child))
+    hot = pl.DataFrame(
+        {
+            "sid": sid,
+            "parent": "",
+            "from": pl.Series(phone, dtype=pl.String),
+            "to": c.hotline,
+            "status": pl.Series(target_status, dtype=pl.String),
+            "direction": "inbound",
+            "ts": t_call,
+            "duration": talk,
+        }
+    ).filter(pl.Series(hotline))
+    par = pl.DataFrame(
+        {
+            "sid": sid,
+            "parent": "",
+            "from": PLATFORM_NUMBER,
+            "to": pl.Series(phone, dtype=pl.String),
+            "status": pl.Series(parent_status, dtype=pl.String),
+            "direction": "outbound-api",
+            "ts": t_call,
+            "duration": parent_talk,
+        }
+    ).filter(pl.Series(patch))
+    kid = pl.DataFrame(
+        {
+            "sid": child_sid,
+            "parent": sid,
+            "from": PLATFORM_NUMBER,
+            "to": pl.Series(office.astype(object), dtype=pl.String),
+            "status": pl.Series(target_status, dtype=pl.String),
+            "direction": "outbound-dial",
+            "ts": t_call + 9,
+            "duration": talk,
+        }
+    ).filter(pl.Series(child))
     return pl.concat([hot, par, kid])
 
 
 def write_calls(c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, w: Writer) -> None:
     if not len(rows):
         return
-    rows = rows.with_row_index("serial").sort(["ts", "serial"]).with_columns(
-        date=_rfc2822("ts"), end_date=pl.from_epoch(pl.col("ts") + pl.col("duration"), time_unit="s").dt.strftime(RFC2822),
-        duration=pl.col("duration").cast(pl.String))
+    rows = (
+        rows.with_row_index("serial")
+        .sort(["ts", "serial"])
+        .with_columns(
+            date=_rfc2822("ts"),
+            end_date=pl.from_epoch(pl.col("ts") + pl.col("duration"), time_unit="s").dt.strftime(RFC2822),
+            duration=pl.col("duration").cast(pl.String),
+        )
+    )
     _write_csv_parts(c, rows, rng, w, "twilio_calls", kind="calls")
 
 
 # ---------------------------------------------------------------- orchestration
 
 
-def generate(out_dir: str | Path, people: int = 2000, campaigns: int = 6, seed: int = 7,
-             email_share: float = EMAIL_AUDIENCE_SHARE) -> dict:
+def generate(
+    out_dir: str | Path,
+    people: int = 2000,
+    campaigns: int = 6,
+    seed: int = 7,
+    email_share: float = EMAIL_AUDIENCE_SHARE,
+) -> dict:
     """Write a landing folder; return what was written and what was planted.
 
     `rows` counts every record written per source (CSV data rows, JSON events,
@@ -1120,8 +1721,11 @@ def generate(out_dir: str | Path, people: int = 2000, campaigns: int = 6, seed: 
 
     camps = build_campaigns(campaigns, rng)
     (out / "campaigns.yml").write_text(campaigns_yaml(camps), encoding="utf-8")
-    st = State(hard_bounced=np.zeros(people, bool), email_blocked=np.zeros(people, bool),
-               sms_opted_out=np.zeros(people, bool))
+    st = State(
+        hard_bounced=np.zeros(people, bool),
+        email_blocked=np.zeros(people, bool),
+        sms_opted_out=np.zeros(people, bool),
+    )
     has_follow_up = {c.follow_up_of.id for c in camps if c.follow_up_of}
     for c in camps:
         if c.id in has_follow_up:
@@ -1140,12 +1744,17 @@ def generate(out_dir: str | Path, people: int = 2000, campaigns: int = 6, seed: 
             if c.ask != ASK_CALL:
                 return
             # openers call more, clickers most; a quarter of them only after a week or more
-            p = np.where(e["clicked"], 0.30, np.where(e["human_open"], 0.10, np.where(e["delivered"], 0.006, 0)))
+            p = np.where(
+                e["clicked"], 0.30, np.where(e["human_open"], 0.10, np.where(e["delivered"], 0.006, 0))
+            )
             calls = r.random(len(members)) < p
             anchor = np.where(e["clicked"], e["t_click"], np.where(e["human_open"], e["t_open"], e["t_del"]))
             late = r.random(len(members)) < 0.25
-            delay = np.where(late, r.integers(7 * 86400, 21 * 86400, len(members)),
-                             r.exponential(1800, len(members)).astype(np.int64) + 20)
+            delay = np.where(
+                late,
+                r.integers(7 * 86400, 21 * 86400, len(members)),
+                r.exponential(1800, len(members)).astype(np.int64) + 20,
+            )
             call_rows.append(calls_for(c, members[calls], (anchor + delay)[calls], ppl, st, r, w))
 
         write_sendgrid(c, ppl, st, crng, w, on_engaged)
@@ -1169,8 +1778,17 @@ def generate(out_dir: str | Path, people: int = 2000, campaigns: int = 6, seed: 
             if c.follow_up_of:
                 # the text works: texted people call the parent's numbers far more than the control
                 r = crng.random(len(ok_idx)) < 0.22
-                call_rows.append(calls_for(c, ok_idx[r], ok_t[r] + crng.exponential(2400, r.sum()).astype(np.int64) + 30,
-                                           ppl, st, crng, w))
+                call_rows.append(
+                    calls_for(
+                        c,
+                        ok_idx[r],
+                        ok_t[r] + crng.exponential(2400, r.sum()).astype(np.int64) + 30,
+                        ppl,
+                        st,
+                        crng,
+                        w,
+                    )
+                )
                 ctl = crng.random(len(control)) < 0.05
                 t_ctl = c.sms_start + crng.integers(0, 5 * 86400, ctl.sum())
                 call_rows.append(calls_for(c, control[ctl], t_ctl, ppl, st, crng, w))
@@ -1179,16 +1797,28 @@ def generate(out_dir: str | Path, people: int = 2000, campaigns: int = 6, seed: 
             k = max(1, people // 2000)
             serial = 2 * (w.call_seq + np.arange(k, dtype=np.int64))
             w.call_seq += k
-            strangers = pl.DataFrame({"sid": pl.select(_sid("CA", c.index, pl.lit(pl.Series(serial)))).to_series(),
-                                      "parent": "", "from": pl.Series(w.strangers(k, "773"), dtype=pl.String),
-                                      "to": c.hotline, "status": "completed", "direction": "inbound",
-                                      "ts": c.send_ts + crng.integers(3600, 3 * 86400, k),
-                                      "duration": crng.integers(30, 400, k)})
+            strangers = pl.DataFrame(
+                {
+                    "sid": pl.select(_sid("CA", c.index, pl.lit(pl.Series(serial)))).to_series(),
+                    "parent": "",
+                    "from": pl.Series(w.strangers(k, "773"), dtype=pl.String),
+                    "to": c.hotline,
+                    "status": "completed",
+                    "direction": "inbound",
+                    "ts": c.send_ts + crng.integers(3600, 3 * 86400, k),
+                    "duration": crng.integers(30, 400, k),
+                }
+            )
             w.unmatched["twilio_calls"] += k
             call_rows.append(strangers)
         if call_rows:
-            calls = pl.concat([r.with_columns(pl.col("duration").cast(pl.Int64), pl.col("ts").cast(pl.Int64))
-                               for r in call_rows], how="vertical_relaxed")
+            calls = pl.concat(
+                [
+                    r.with_columns(pl.col("duration").cast(pl.Int64), pl.col("ts").cast(pl.Int64))
+                    for r in call_rows
+                ],
+                how="vertical_relaxed",
+            )
             write_calls(c, calls, crng, w)
 
     planted_total = {s: sum(v.values()) for s, v in w.planted.items()}
@@ -1201,7 +1831,9 @@ def generate(out_dir: str | Path, people: int = 2000, campaigns: int = 6, seed: 
         "email_share": email_share,
         "files": dict(w.files),
         "rows": dict(w.rows),
-        "loadable": {s: w.rows[s] - (0 if s == "people" else planted_total[s]) - dup.get(s, 0) for s in w.rows},
+        "loadable": {
+            s: w.rows[s] - (0 if s == "people" else planted_total[s]) - dup.get(s, 0) for s in w.rows
+        },
         "planted": w.planted,
         "duplicates": w.duplicates,
         "unmatched": w.unmatched,
@@ -1214,8 +1846,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--people", type=int, default=2000)
     ap.add_argument("--campaigns", type=int, default=6)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--email-share", type=float, default=EMAIL_AUDIENCE_SHARE,
-                    help="share of people each campaign emails (default %(default)s)")
+    ap.add_argument(
+        "--email-share",
+        type=float,
+        default=EMAIL_AUDIENCE_SHARE,
+        help="share of people each campaign emails (default %(default)s)",
+    )
     a = ap.parse_args(argv)
     if a.people < 1 or a.campaigns < 1:
         ap.error("--people and --campaigns must be at least 1")
