@@ -6,8 +6,9 @@ all of its new files land (with their rejected rows) or nothing does.
 
 - A file whose content was loaded before (same SHA-256, same source) is
   skipped, so re-landing or re-running changes nothing.
-- An event seen twice (same `sg_event_id` or Twilio `Sid`, in one file or
-  across files) is stored once.
+- Raw tables keep every landed row; an event seen twice (same `sg_event_id`
+  or Twilio `Sid`, in one file or across files) is counted once by the
+  staging models.
 - A row that cannot be read goes to `raw.rejected_rows` with its file, line
   and reason; the rest of the file still loads.
 - A file that is not the format at all raises `IngestError` naming it.
@@ -24,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import yaml
 
-from pipelines.lib.phones import e164_table, to_e164, zip_states
+from pipelines.lib.phones import NANP_SHAPE, e164_table, nanp_prefix_valid, to_e164, zip_states
 
 SOURCES = ("people", "sendgrid", "twilio_messages", "twilio_calls", "campaigns")
 
@@ -119,7 +120,7 @@ create table if not exists raw.sendgrid_events (
     sg_event_id varchar, event varchar, email varchar, email_norm varchar,
     event_at timestamp, sg_message_id varchar, campaign_id varchar,
     category varchar, url varchar, machine_open boolean, reason varchar,
-    bounce_type varchar, _source_file varchar, _line bigint, _loaded_at timestamp
+    bounce_type varchar, _source_file varchar, _loaded_at timestamp
 );
 create table if not exists raw.twilio_messages (
     sid varchar, direction varchar, status varchar,
@@ -139,6 +140,7 @@ create table if not exists raw.campaigns (
     sms_sent_from timestamp, sms_sent_until timestamp,
     min_call_seconds integer, follow_up_of varchar
 );
+create table if not exists raw.nanp_prefixes (prefix varchar, valid boolean);
 create table if not exists raw.campaign_call_numbers (
     campaign_id varchar, number_e164 varchar
 );
@@ -156,7 +158,6 @@ class LoadResult:
     files_skipped: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
-    duplicates: int = 0
 
     def metadata(self) -> dict[str, int]:
         return {k: v for k, v in self.__dict__.items() if k != "source"}
@@ -204,9 +205,10 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
         return result
     loader = _LOADERS[source]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    paths = [p for p, _ in new]
     con.begin()
     try:
-        per_file = loader(con, [p for p, _ in new], now, result)
+        per_file = loader(con, paths, now, result)
         for path, sha in new:
             loaded, rejected = per_file.get(str(path), (0, 0))
             con.execute(
@@ -304,12 +306,54 @@ def _match_header(header, spellings, required, path, what) -> dict[str, str]:
 
 
 def _register_phones(con: duckdb.DuckDBPyConnection, *columns: str) -> None:
-    """Temp table `_phones(raw, e164)` over the distinct values of `_batch` columns."""
+    """Temp table `_phones(raw, e164)` over the distinct values of `_batch` columns.
+
+    North American numbers in the usual shapes are validated once per
+    distinct exchange (phones.nanp_prefix); the rest, once per distinct
+    value, by phonenumbers' full parser.
+    """
     union = " union ".join(f'select "{c}" as v from _batch' for c in columns)
-    values = [v for (v,) in con.sql(f"select distinct v from ({union}) where v is not null").fetchall()]
-    con.register("_phones_arrow", pa.table(e164_table(values)))
-    con.execute("create or replace temp table _phones as select * from _phones_arrow")
-    con.unregister("_phones_arrow")
+    con.execute(
+        f"""
+        create or replace temp table _phone_shapes as
+        with d as (
+            select v, regexp_replace(v, '[^0-9]', '', 'g') as digits,
+                   regexp_matches(v, '{NANP_SHAPE}') as simple
+            from (select distinct v from ({union}) where v is not null)
+        )
+        select v,
+               case when simple and length(digits) = 10 and not contains(v, '+') then digits
+                    when simple and length(digits) = 11 and digits[1] = '1' then digits[2:] end as national
+        from d
+        """
+    )
+    prefix = "case when national[:3] = '246' then national[:7] else national[:6] end"
+    # Exchanges checked once are remembered in the warehouse, across sources and loads.
+    new = [
+        p
+        for (p,) in con.sql(
+            f"select distinct {prefix} as p from _phone_shapes where national is not null "
+            "and p not in (select prefix from raw.nanp_prefixes)"
+        ).fetchall()
+    ]
+    if new:
+        con.register("_prefix_arrow", pa.table({"prefix": new, "valid": [nanp_prefix_valid(p) for p in new]}))
+        con.execute("insert into raw.nanp_prefixes select * from _prefix_arrow")
+        con.unregister("_prefix_arrow")
+    others = [v for (v,) in con.sql("select v from _phone_shapes where national is null").fetchall()]
+    con.register("_other_arrow", pa.table(e164_table(others)))
+    con.execute(
+        f"""
+        create or replace temp table _phones as
+        select s.v as raw, case when x.valid then '+1' || s.national end as e164
+        from _phone_shapes s
+        join raw.nanp_prefixes x on x.prefix = {prefix.replace("national", "s.national")}
+        where s.national is not null
+        union all
+        select raw, e164 from _other_arrow
+        """
+    )
+    con.unregister("_other_arrow")
 
 
 def _reject(con: duckdb.DuckDBPyConnection, source: str, now: dt.datetime, table: str) -> None:
@@ -322,23 +366,9 @@ def _reject(con: duckdb.DuckDBPyConnection, source: str, now: dt.datetime, table
     )
 
 
-def _insert_new(
-    con: duckdb.DuckDBPyConnection, table: str, key: str, select_sql: str, result: LoadResult
-) -> None:
-    """Insert good rows whose key is not stored yet; the first copy in the batch wins."""
-    before = con.sql(f"select count(*) from raw.{table}").fetchall()[0][0]
-    good = con.sql("select count(*) from _good").fetchall()[0][0]
-    con.execute(
-        f"""
-        insert into raw.{table}
-        select {select_sql} from _good g
-        where not exists (select 1 from raw.{table} r where r.{key} = g.{key})
-        qualify row_number() over (partition by g.{key} order by g.file, g.line) = 1
-        """
-    )
-    after = con.sql(f"select count(*) from raw.{table}").fetchall()[0][0]
-    result.rows_loaded += after - before
-    result.duplicates += good - (after - before)
+def _append(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, result: LoadResult) -> None:
+    """Append the good rows; raw keeps every landed row (staging counts an event once)."""
+    result.rows_loaded += con.execute(f"insert into raw.{table} select {select_sql} from _good g").fetchall()[0][0]
 
 
 def _per_file(con: duckdb.DuckDBPyConnection, source: str, files: list[Path], now) -> dict:
@@ -424,9 +454,7 @@ def _load_people(con, files, now, result) -> dict:
         qualify row_number() over (partition by person_id order by file desc, line desc) = 1
         """
     )
-    before = con.sql("select count(*) from raw.people").fetchall()[0][0]
     con.execute("delete from raw.people where person_id in (select person_id from _good)")
-    replaced = before - con.sql("select count(*) from raw.people").fetchall()[0][0]
     con.execute(
         """
         insert into raw.people
@@ -448,7 +476,6 @@ def _load_people(con, files, now, result) -> dict:
     con.unregister("_zip_arrow")
     good = con.sql("select count(*) from _good").fetchall()[0][0]
     result.rows_loaded += good
-    result.duplicates += replaced
     result.rows_rejected += con.execute(
         "select count(*) from raw.rejected_rows where source = 'people' and loaded_at = ?", [now]
     ).fetchall()[0][0]
@@ -458,98 +485,191 @@ def _load_people(con, files, now, result) -> dict:
 # --- SendGrid ---------------------------------------------------------------
 
 
-def _load_sendgrid(con, files, now, result) -> dict:
-    con.execute("drop table if exists _batch")
-    con.execute("create temp table _batch (file varchar, line bigint, doc varchar, reason varchar)")
-    for path in files:
-        first = _first_char(path)
-        if first == "[":
-            try:
-                con.execute(
-                    """
-                    insert into _batch
-                    select ?, row_number() over (), json, null
-                    from read_json_objects(?, format = 'array')
-                    """,
-                    [str(path), str(path)],
-                )
-            except duckdb.Error as exc:
-                # A truncated or broken POST body: the whole post is one
-                # unreadable row; the other files still load.
-                con.execute(
-                    "insert into _batch values (?, 0, null, ?)",
-                    [str(path), f"bad JSON: {_first_line(exc)}"],
-                )
-        elif first == "{":
-            con.execute(
-                """
-                insert into _batch
-                select ?, row_number() over (), j, null
-                from read_csv(?, columns = {'j': 'VARCHAR'}, header = false, delim = e'\\x01',
-                              quote = '', escape = '', auto_detect = false)
-                """,
-                [str(path), str(path)],
-            )
-        elif first == "":
-            continue
-        else:
-            raise IngestError(f"{path}: not a SendGrid event webhook file (expected a JSON array or NDJSON)")
+SENDGRID_FIELDS = {
+    "sg_event_id": "VARCHAR",
+    "event": "VARCHAR",
+    "email": "VARCHAR",
+    "timestamp": "VARCHAR",
+    "sg_message_id": "VARCHAR",
+    "campaign_id": "VARCHAR",
+    "category": "JSON",
+    "url": "VARCHAR",
+    "sg_machine_open": "VARCHAR",
+    "reason": "VARCHAR",
+    "type": "VARCHAR",
+}
+
+
+def _sendgrid_checked(source: str) -> str:
+    """Typed SendGrid rows from a parsed source, with `why` set on the ones to reject."""
     events = ", ".join(f"'{e}'" for e in SENDGRID_EVENTS)
-    con.execute(
-        f"""
-        create or replace temp table _parsed as
-        with lines as (
-            select file, line, reason as early_reason, doc,
-                   case when doc is not null and json_valid(doc) then doc end as js
-            from _batch
-            where doc is null or trim(doc) <> ''
-        )
-        select file, line, doc as raw_value,
+    return f"""
+        select *,
                case
                    when early_reason is not null then early_reason
-                   when js is null then 'bad JSON'
-                   when json_type(js::json) <> 'OBJECT' then 'not a JSON object'
-                   when nullif(js->>'sg_event_id', '') is null then 'missing sg_event_id'
-                   when (js->>'event') is null or (js->>'event') not in ({events})
-                       then 'unknown event "' || coalesce(js->>'event', '') || '"'
-                   when try_cast(js->>'timestamp' as double) is null
-                       then 'unparsable timestamp "' || coalesce(js->>'timestamp', '') || '"'
-                   when nullif(trim(js->>'email'), '') is null then 'missing email'
-               end as reason,
-               js->>'sg_event_id' as sg_event_id,
-               js->>'event' as event,
-               js->>'email' as email,
-               js->>'timestamp' as ts,
-               js->>'sg_message_id' as sg_message_id,
-               js->>'campaign_id' as campaign_id,
-               case when json_type(js->'category') = 'ARRAY'
-                    then array_to_string(from_json(js->'category', '["VARCHAR"]'), ',')
-                    else js->>'category' end as category,
-               js->>'url' as url,
-               coalesce(try_cast(js->>'sg_machine_open' as boolean), false) as machine_open,
-               js->>'reason' as bounce_reason,
-               js->>'type' as bounce_type
-        from lines
-        """
-    )
-    _reject(con, "sendgrid", now, "_parsed")
-    con.execute("create or replace temp table _good as select * from _parsed where reason is null")
-    _insert_new(
-        con,
-        "sendgrid_events",
-        "sg_event_id",
+                   when nullif(sg_event_id, '') is null then 'missing sg_event_id'
+                   when event is null or event not in ({events})
+                       then 'unknown event "' || coalesce(event, '') || '"'
+                   when try_cast("timestamp" as double) is null
+                       then 'unparsable timestamp "' || coalesce("timestamp", '') || '"'
+                   when nullif(trim(email), '') is null then 'missing email'
+               end as why
+        from ({source})
+    """
+
+
+def _sendgrid_insert(con, checked: str, params: dict) -> None:
+    """Insert the good rows of a checked source into raw.sendgrid_events."""
+    con.execute(
         f"""
-        g.sg_event_id, g.event, g.email,
-        case when regexp_matches(lower(trim(g.email)), '{EMAIL_PATTERN}') then lower(trim(g.email)) end,
-        timezone('UTC', to_timestamp(cast(g.ts as double))),
-        g.sg_message_id, g.campaign_id, g.category, g.url, g.machine_open, g.bounce_reason,
-        case when g.event = 'bounce' then coalesce(g.bounce_type, 'bounce') end,
-        g.file, g.line, '{now.isoformat(sep=" ")}'::timestamp
+        insert into raw.sendgrid_events
+        select sg_event_id, event, email,
+               case when regexp_matches(lower(trim(email)), '{EMAIL_PATTERN}') then lower(trim(email)) end,
+               timezone('UTC', to_timestamp(cast("timestamp" as double))),
+               sg_message_id, campaign_id,
+               case when json_type(category) = 'ARRAY'
+                    then array_to_string(from_json(category, '["VARCHAR"]'), ',')
+                    else category ->> '$' end,
+               url, coalesce(try_cast(sg_machine_open as boolean), false), reason,
+               case when event = 'bounce' then coalesce(type, 'bounce') end,
+               filename, $now
+        from ({checked}) where why is null
         """,
-        result,
+        params,
     )
-    result.rows_rejected += con.sql("select count(*) from _parsed where reason is not null").fetchall()[0][0]
-    return _per_file(con, "sendgrid", files, now)
+
+
+def _sendgrid_typed(fmt: str, numbered: bool = False, ignore_errors: bool = False) -> str:
+    """Webhook files ($paths) through DuckDB's typed JSON reader, in bulk."""
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in SENDGRID_FIELDS.items()) + "}"
+    line = "row_number() over ()" if numbered else "null::bigint"
+    return f"""
+        select {line} as line, null::varchar as early_reason, null::varchar as doc, *
+        from read_json($paths, format = '{fmt}', columns = {columns}, filename = true,
+                       ignore_errors = {str(ignore_errors).lower()})
+    """
+
+
+def _sendgrid_lines(fmt: str) -> str:
+    """One damaged file ($path) line by line, one JSON parse per line, with exact line numbers."""
+    struct = "{" + ", ".join(f'"{k}": "{v}"' for k, v in SENDGRID_FIELDS.items()) + "}"
+    if fmt == "array":
+        lines = "select row_number() over () as line, json as doc from read_json_objects($path, format = 'array')"
+    else:
+        lines = """
+            select row_number() over () as line, j as doc
+            from read_csv($path, columns = {'j': 'VARCHAR'}, header = false, delim = e'\\x01',
+                          quote = '', escape = '', auto_detect = false)
+        """
+    return f"""
+        with parsed as (
+            select line, doc,
+                   case when not json_valid(doc) then 'bad JSON'
+                        when json_type(doc) <> 'OBJECT' then 'not a JSON object' end as early_reason
+            from ({lines}) where trim(doc) <> ''
+        )
+        select line, early_reason, doc,
+               unnest(case when early_reason is null then from_json(doc, '{struct}') end),
+               $path as filename
+        from parsed
+    """
+
+
+def _reject_sendgrid(con, checked: str, params: dict) -> None:
+    con.execute(
+        f"""
+        insert into raw.rejected_rows
+        select 'sendgrid', filename, line, why,
+               coalesce(doc, to_json(struct_pack(sg_event_id, event, email, "timestamp"))::varchar), $now
+        from ({checked}) where why is not null
+        """,
+        params,
+    )
+
+
+def _load_sendgrid(con, files, now, result) -> dict:
+    """Clean files load in bulk through DuckDB's JSON reader; only files with
+    rejected rows are read again, one by one, for the lines to report."""
+    arrays, ndjson = [], []
+    for path in files:
+        first = _first_char(path)
+        if first == "":
+            continue
+        if first not in "[{":
+            raise IngestError(f"{path}: not a SendGrid event webhook file (expected a JSON array or NDJSON)")
+        (arrays if first == "[" else ndjson).append(str(path))
+    # A failed read inside the load's transaction would abort it, so JSON
+    # arrays are checked first on a connection of their own.
+    checker = con.cursor()
+
+    def parses(paths: list[str]) -> bool:
+        try:
+            checker.execute(f"select count(*) from ({_sendgrid_typed('array')})", {"paths": paths})
+            return True
+        except duckdb.Error:
+            return False
+
+    broken: list[str] = []
+    if arrays and not parses(arrays):
+        broken = [p for p in arrays if not parses([p])]
+        arrays = [p for p in arrays if p not in set(broken)]
+    for path in broken:
+        # A truncated or broken POST body: the whole post is one unreadable row.
+        try:
+            checker.execute("select count(*) from read_json_objects(?, format = 'array')", [path])
+        except duckdb.Error as exc:
+            con.execute(
+                "insert into raw.rejected_rows values ('sendgrid', ?, 0, ?, null, ?)",
+                [path, f"bad JSON: {_first_line(exc)}", now],
+            )
+        else:
+            ndjson_like = _sendgrid_checked(_sendgrid_lines("array"))
+            _sendgrid_insert(con, ndjson_like, {"path": path, "now": now})
+            _reject_sendgrid(con, ndjson_like, {"path": path, "now": now})
+    checker.close()
+
+    for fmt, paths, lenient in (("array", arrays, False), ("newline_delimited", ndjson, True)):
+        if paths:
+            _sendgrid_insert(con, _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=lenient)),
+                             {"paths": paths, "now": now})
+    # One numbered pass finds the rows to reject and their lines: with
+    # insertion order preserved, rows come file by file, line by line, so a
+    # row's line is its number less its file's first number. The lenient
+    # NDJSON reader yields an empty row for a malformed line.
+    for fmt, paths in (("array", arrays), ("newline_delimited", ndjson)):
+        if not paths:
+            continue
+        checked = _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array"))
+        con.execute(
+            f"""
+            insert into raw.rejected_rows
+            with numbered as (select row_number() over () as n, * from ({checked})),
+            firsts as (select filename, min(n) as first_n from numbered group by 1)
+            select 'sendgrid', filename, n - first_n + 1,
+                   case when coalesce(sg_event_id, event, email, "timestamp") is null then 'bad JSON'
+                        else why end,
+                   to_json(struct_pack(sg_event_id, event, email, "timestamp"))::varchar, $now
+            from numbered join firsts using (filename)
+            where why is not null
+            """,
+            {"paths": paths, "now": now},
+        )
+    counts = con.execute(
+        """
+        select file, sum(loaded), sum(rejected) from (
+            select _source_file as file, count(*) as loaded, 0 as rejected
+            from raw.sendgrid_events where _loaded_at = $now group by 1
+            union all
+            select file, 0, count(*) from raw.rejected_rows
+            where source = 'sendgrid' and loaded_at = $now group by 1
+        ) group by 1
+        """,
+        {"now": now},
+    ).fetchall()
+    for _, loaded, rejected in counts:
+        result.rows_loaded += loaded
+        result.rows_rejected += rejected
+    return {file: (loaded, rejected) for file, loaded, rejected in counts}
 
 
 def _first_char(path: Path) -> str:
@@ -594,10 +714,9 @@ def _load_messages(con, files, now, result) -> dict:
     )
     _reject(con, "twilio_messages", now, "_parsed")
     con.execute("create or replace temp table _good as select * from _parsed where reason is null")
-    _insert_new(
+    _append(
         con,
         "twilio_messages",
-        "sid",
         f"""
         trim(g.sid), lower(trim(g.direction)), lower(trim(g.status)), g.from_number, g.to_number,
         g.from_e164, g.to_e164, g.body, g.sent_at, try_cast(g.num_segments as integer),
@@ -639,10 +758,9 @@ def _load_calls(con, files, now, result) -> dict:
     )
     _reject(con, "twilio_calls", now, "_parsed")
     con.execute("create or replace temp table _good as select * from _parsed where reason is null")
-    _insert_new(
+    _append(
         con,
         "twilio_calls",
-        "sid",
         f"""
         trim(g.sid), nullif(trim(g.parent_call_sid), ''), lower(trim(g.direction)),
         lower(trim(g.status)), g.from_number, g.to_number, g.from_e164, g.to_e164,

@@ -36,6 +36,30 @@ def e164_table(values: Iterable[str | None]) -> dict[str, list]:
     return {"raw": distinct, "e164": [to_e164(v) for v in distinct]}
 
 
+# A North American number written the usual ways: digits and ( ) . - / spaces,
+# optionally led by +1. Anything else (letters, extensions, other country
+# codes) goes through phonenumbers' full parser.
+NANP_SHAPE = r"^\s*(\+\s*1)?[\s0-9().\-/]*$"
+
+
+def nanp_prefix(national: str) -> str:
+    """The leading digits that decide whether a 10-digit NANP number is valid.
+
+    In phonenumbers' metadata every +1 pattern fixes at most the first six
+    digits (area code and exchange) and leaves the rest free, except
+    Barbados (246), whose mobile ranges fix a seventh. So validity is a
+    property of the prefix, and a million members need only their distinct
+    exchanges checked. `tests/lib/test_phones.py` checks this against the
+    full parser on random numbers.
+    """
+    return national[:7] if national.startswith("246") else national[:6]
+
+
+def nanp_prefix_valid(prefix: str) -> bool:
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(prefix.ljust(10, "0")))
+    return phonenumbers.is_valid_number(number)
+
+
 @cache
 def zip_states() -> dict[str, list]:
     """Columns `zip`, `state`: every US ZIP code with its state, from the offline `zipcodes` data."""

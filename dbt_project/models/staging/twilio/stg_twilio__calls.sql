@@ -6,6 +6,23 @@ source as (
 
 ),
 
+-- A webhook post or log export landed twice holds the same events again:
+-- raw keeps every landed row, and the first copy loaded is the one counted.
+deduplicated as (
+
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by sid
+                order by _loaded_at, _source_file
+            ) as copy_number
+        from source
+    ) as numbered
+    where copy_number = 1
+
+),
+
 renamed as (
 
     select
@@ -22,7 +39,7 @@ renamed as (
         cast(duration_seconds as {{ dbt.type_int() }}) as duration_seconds,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 
-    from source
+    from deduplicated
 
 )
 
