@@ -46,6 +46,17 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("dashboard", help="the Streamlit app on the current warehouse")
 
+    users = sub.add_parser("users", help="dashboard users (ROLLCALL_USERS, default data/users.yml)")
+    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    add = users_sub.add_parser("add", help="add or replace a user (bcrypt-hashed password)")
+    add.add_argument("username")
+    who = add.add_mutually_exclusive_group(required=True)
+    who.add_argument("--admin", action="store_true", help="sees every affiliate")
+    who.add_argument("--affiliate", help="sees only this affiliate's people (exactly as in Action Network)")
+    add.add_argument("--name", help="the name shown once signed in")
+    add.add_argument("--file", help="users file (default ROLLCALL_USERS or data/users.yml)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
     c = sub.add_parser("cohort", help="who did A [but not B] [within N days]")
     c.add_argument("--campaign", required=True)
     c.add_argument("--did", required=True, choices=cohorts.EVENTS, metavar="EVENT")
@@ -62,6 +73,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
     c.add_argument("--out", help="write to this file (atomically) instead of standard output")
     c.add_argument("--warehouse", help=argparse.SUPPRESS)
+
+    from pipelines import cli_segments
+
+    cli_segments.add_parser(sub)
     return p
 
 
@@ -163,14 +178,67 @@ def cmd_demo(args) -> int:
 
 
 def cmd_dashboard(args) -> int:
+    from dashboards import auth
+
     app = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
     if not app.exists():
         print("rollcall: the dashboard is not built yet", file=sys.stderr)
         return 1
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app)])
+    env = dict(os.environ, ROLLCALL_WAREHOUSE=str(wh.warehouse_path()), ROLLCALL_USERS=str(auth.users_path()))
+    if args.command == "demo" and "ROLLCALL_USERS" not in os.environ and not auth.users_path().exists():
+        env["ROLLCALL_USERS"] = str(auth.DEMO_USERS)
+        print(
+            "rollcall: signing in with the DEMO users file (admin / admin-demo, ohio / ohio-demo) — "
+            "not for real data; see dashboards/README.md",
+            file=sys.stderr,
+        )
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats=false"]
+    command.append("--client.toolbarMode=viewer")
+    if os.environ.get("ROLLCALL_DASHBOARD_PORT"):
+        command.append(f"--server.port={os.environ['ROLLCALL_DASHBOARD_PORT']}")
+    return subprocess.call(command, env=env)
 
 
-COMMANDS = {"cohort": cmd_cohort, "run": cmd_run, "demo": cmd_demo, "dashboard": cmd_dashboard}
+def cmd_users(args) -> int:
+    """`rollcall users add NAME --admin | --affiliate NAME`: add or replace a dashboard user."""
+    import getpass
+
+    from dashboards import auth
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("rollcall: the passwords differ", file=sys.stderr)
+            return 2
+    path = auth.users_path(args.file)
+    try:
+        auth.add_user(
+            path, args.username, password, admin=args.admin, affiliate=args.affiliate, name=args.name
+        )
+    except auth.UsersFileError as exc:
+        print(f"rollcall: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.username} ({'admin' if args.admin else args.affiliate}) → {path}")
+    return 0
+
+
+def cmd_segments(args) -> int:
+    """`rollcall segments list|build|export|push` (pipelines/cli_segments.py)."""
+    from pipelines import cli_segments
+
+    return cli_segments.run(args)
+
+
+COMMANDS = {
+    "cohort": cmd_cohort,
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "dashboard": cmd_dashboard,
+    "users": cmd_users,
+    "segments": cmd_segments,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipelines.lib import warehouse as wh
 from pipelines.lib.ingest import IngestError
+from pipelines.lib.segments import SegmentError
 
 
 class RunFailed(RuntimeError):
@@ -33,7 +34,7 @@ def _root_cause(exc: BaseException) -> BaseException:
         seen = inner
 
 
-def run_all(landing: Path, warehouse: Path, quiet: bool = True) -> RunSummary:
+def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "everything") -> RunSummary:
     """Ingest every new landed file, build every model, publish the warehouse."""
     if not landing.is_dir():
         raise RunFailed(f"no landing folder at {landing}")
@@ -53,18 +54,18 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True) -> RunSummary:
     prepare()
     from pipelines.definitions import defs
 
-    job = defs().resolve_job_def("everything")
+    job_def = defs().resolve_job_def(job)
     level = "WARNING" if quiet else "INFO"
     try:
         instance = dg.DagsterInstance.ephemeral()
-        result = job.execute_in_process(
+        result = job_def.execute_in_process(
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
             raise_on_error=True,
         )
     except Exception as exc:
         cause = _root_cause(exc)
-        if isinstance(cause, IngestError):
+        if isinstance(cause, IngestError | SegmentError):
             raise RunFailed(str(cause)) from exc
         raise RunFailed(
             f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}"

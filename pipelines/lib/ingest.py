@@ -398,6 +398,55 @@ def _load_people(con, files, now, result) -> dict:
     _read_csv_batch(
         con, files, "people", spellings, PEOPLE_REQUIRED, "an Action Network activist export", now
     )
+    _people_from_batch(con, "people", now, result)
+    return _per_file(con, "people", files, now)
+
+
+def load_people_records(
+    con: duckdb.DuckDBPyConnection, records: list[dict], source: str, label: str
+) -> LoadResult:
+    """Load people given as dicts keyed by the export's columns (PEOPLE_COLUMNS), in one transaction.
+
+    The Action Network API pull lands here: the same validation, normalisation
+    and replace-by-uuid as the CSV export, so both give the same `raw.people`.
+    `label` stands in for the file name (`_source_file`, rejected rows).
+    """
+    ensure_raw_schema(con)
+    result = LoadResult(source)
+    if not records:
+        return result
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    batch = pa.table(
+        {
+            "file": [label] * len(records),
+            "line": list(range(1, len(records) + 1)),
+            **{c: [_text_or_none(r.get(c)) for r in records] for c in PEOPLE_COLUMNS},
+        },
+        schema=pa.schema(
+            [("file", pa.string()), ("line", pa.int64())] + [(c, pa.string()) for c in PEOPLE_COLUMNS]
+        ),
+    )
+    con.begin()
+    try:
+        con.execute("drop table if exists _batch")
+        con.register("_batch_arrow", batch)
+        con.execute("create temp table _batch as select * from _batch_arrow")
+        con.unregister("_batch_arrow")
+        _people_from_batch(con, source, now, result)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    result.files_loaded = 1
+    return result
+
+
+def _text_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _people_from_batch(con, source: str, now, result) -> None:
+    """Validate and normalise `_batch` (export columns, all text) into `raw.people`, replacing by uuid."""
     _register_phones(con, "can2_phone")
     zips = zip_states()
     con.register("_zip_arrow", pa.table(zips))
@@ -431,21 +480,21 @@ def _load_people(con, files, now, result) -> dict:
         from _parsed
         """
     )
-    _reject(con, "people", now, "_checked")
+    _reject(con, source, now, "_checked")
     # A person is never dropped for one bad value: the value is left empty
     # and reported.
     con.execute(
         """
         insert into raw.rejected_rows
-        select 'people', file, line, 'invalid email (left empty on the person)', email, ?
+        select $source, file, line, 'invalid email (left empty on the person)', email, $now
         from _checked
         where reason is null and nullif(trim(email), '') is not null and email_norm is null
         union all
-        select 'people', file, line, 'invalid phone (left empty on the person)', can2_phone, ?
+        select $source, file, line, 'invalid phone (left empty on the person)', can2_phone, $now
         from _checked
         where reason is null and nullif(trim(can2_phone), '') is not null and phone_e164 is null
         """,
-        [now, now],
+        {"source": source, "now": now},
     )
     con.execute(
         """
@@ -477,9 +526,8 @@ def _load_people(con, files, now, result) -> dict:
     good = con.sql("select count(*) from _good").fetchall()[0][0]
     result.rows_loaded += good
     result.rows_rejected += con.execute(
-        "select count(*) from raw.rejected_rows where source = 'people' and loaded_at = ?", [now]
+        "select count(*) from raw.rejected_rows where source = ? and loaded_at = ?", [source, now]
     ).fetchall()[0][0]
-    return _per_file(con, "people", files, now)
 
 
 # --- SendGrid ---------------------------------------------------------------

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import segments
+
 LOADED_AT = datetime(2026, 6, 20, 12, 0, 0)
 
 DDL = {
@@ -187,6 +189,8 @@ def build(path: str | Path) -> Path:
         con.execute("create schema if not exists raw")
         for table, columns in DDL.items():
             con.execute(f"create or replace table raw.{table} ({columns})")
+        # No saved segments: models/segments build on the empty segment tables.
+        segments.ensure_schema(con)
 
         con.executemany(
             "insert into raw.people values "

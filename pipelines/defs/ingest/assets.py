@@ -36,6 +36,14 @@ landed = [
 ]
 
 
+def _upstream(source: str) -> list[list[str]]:
+    # People pulled from the Action Network API (pipelines/defs/segments) land
+    # in raw.people too, before the models read it.
+    if source == "people":
+        return [["landing", source], ["actionnetwork", "people"]]
+    return [["landing", source]]
+
+
 def _ingest_asset(source: str, what: str, tables: list[str]) -> dg.AssetsDefinition:
     keys = [dg.AssetKey(["raw", t]) for t in tables]
 
@@ -44,7 +52,7 @@ def _ingest_asset(source: str, what: str, tables: list[str]) -> dg.AssetsDefinit
         specs=[
             dg.AssetSpec(
                 key,
-                deps=[["landing", source]],
+                deps=_upstream(source),
                 group_name="raw",
                 kinds={"duckdb"},
                 description=f"Loaded from {what}.",

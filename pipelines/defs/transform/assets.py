@@ -31,6 +31,9 @@ class Translator(DagsterDbtTranslator):
     manifest=rollcall_project.manifest_path,
     project=rollcall_project,
     dagster_dbt_translator=Translator(),
+    # models/segments read the Python segment tables: built by their own
+    # dbt asset in pipelines/defs/segments, after those.
+    exclude="path:models/segments",
     pool=POOL,
 )
 def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
@@ -44,7 +47,15 @@ MARTS = [key for key in rollcall_dbt_models.keys if key.path[0] == "marts"]
 
 @dg.asset(
     key=["published_warehouse"],
-    deps=MARTS,
+    # The marts, and the saved segments with their measured lift
+    # (pipelines/defs/segments, dbt_project/models/segments).
+    deps=[
+        *MARTS,
+        ["segments", "definitions"],
+        ["segments", "membership"],
+        ["segments", "segment_outcomes"],
+        ["segments", "segment_lift"],
+    ],
     group_name="published",
     kinds={"duckdb"},
     pool=POOL,

@@ -1,0 +1,162 @@
+"""`rollcall segments list|build|export|push`: saved segments from the command line.
+
+- `list` reads segments.yml and, when a warehouse is published, each segment's
+  current members.
+- `build` rebuilds the segments on the current marts, exports them, measures
+  their lift and publishes (the Dagster job `segments_build`; no push).
+- `export` writes the exports from the published warehouse (read-only).
+- `push` tags treatment members in Action Network (ROLLCALL_AN_URL,
+  ROLLCALL_AN_TOKEN). Its ledger is written to the pipeline's working file
+  and published with the next run; a rerun resumes where a stopped push left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib import actionnetwork as an
+from pipelines.lib import segments as seg
+from pipelines.lib import warehouse as wh
+
+
+def add_parser(sub) -> None:
+    s = sub.add_parser("segments", help="saved segments: list, build, export, push to Action Network")
+    actions = s.add_subparsers(dest="segments_command", required=True, parser_class=type(s))
+
+    def common(p, one: bool = True) -> None:
+        p.add_argument("--landing", help="landing folder holding segments.yml (ROLLCALL_LANDING)")
+        p.add_argument("--warehouse", help="warehouse file (ROLLCALL_WAREHOUSE)")
+        if one:
+            p.add_argument("--segment", metavar="ID", help="only this segment (default: all)")
+
+    common(actions.add_parser("list", help="the segments of segments.yml and their members"), one=False)
+    build = actions.add_parser(
+        "build", help="rebuild segments on the current marts, export, measure, publish"
+    )
+    common(build, one=False)
+    build.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log")
+    export = actions.add_parser("export", help="write CSV (Action Network upload shape) and Parquet")
+    common(export)
+    export.add_argument("--out", help="folder (ROLLCALL_EXPORTS, default exports/ beside the warehouse)")
+    export.add_argument("--format", choices=("csv", "parquet", "both"), default="both")
+    common(actions.add_parser("push", help="tag treatment members in Action Network (resumable)"))
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _ACTIONS[args.segments_command](args)
+    except seg.SegmentError as exc:
+        print(f"rollcall: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.CatalogException:
+        print("rollcall: no segments in the warehouse yet: run `rollcall segments build`", file=sys.stderr)
+        return 1
+
+
+def _segments(args) -> list[seg.Segment]:
+    segments = seg.load(seg.segments_path(wh.landing_path(args.landing)))
+    return seg.find(segments, getattr(args, "segment", None))
+
+
+def cmd_list(args) -> int:
+    segments = _segments(args)
+    if not segments:
+        print(f"no segments in {seg.segments_path(wh.landing_path(args.landing))}")
+        return 0
+    counts: dict[str, tuple[int, int]] = {}
+    warehouse = wh.warehouse_path(args.warehouse)
+    if warehouse.exists():
+        with wh.connect_read(warehouse) as con:
+            try:
+                rows = con.sql(
+                    """
+                    select segment_id, count(*) filter (where arm = 'treatment'),
+                           count(*) filter (where arm = 'control')
+                    from segments.membership where valid_to is null group by 1
+                    """
+                ).fetchall()
+                counts = {sid: (t, c) for sid, t, c in rows}
+            except duckdb.CatalogException:
+                pass
+    for s in segments:
+        treatment, control = counts.get(s.id, (0, 0))
+        print(
+            f"{s.id}\t{s.channel}\t{s.holdout}% held out\t{treatment} treatment, {control} control\t"
+            f"{','.join(s.destinations)}\t{s.name_en}"
+        )
+    return 0
+
+
+def cmd_build(args) -> int:
+    from pipelines.run import run_all
+
+    landing, warehouse = wh.landing_path(args.landing), wh.warehouse_path(args.warehouse)
+    seg.load(seg.segments_path(landing))  # a broken file: one line, before anything runs
+    run_all(landing, warehouse, quiet=not args.verbose, job="segments_build")
+    with wh.connect_read(warehouse) as con:
+        rows = con.sql(
+            """
+            select segment_id, members, treatment, control, entered, exited from segments.builds
+            qualify built_at = max(built_at) over (partition by segment_id) order by 1
+            """
+        ).fetchall()
+    for sid, members, treatment, control, entered, exited in rows:
+        print(f"{sid}: {members} members ({treatment} treatment, {control} control); +{entered} −{exited}")
+    print(f"published {warehouse}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    warehouse = wh.warehouse_path(args.warehouse)
+    out = seg.exports_path(warehouse) if args.out is None else Path(args.out).resolve()
+    formats = ("csv", "parquet") if args.format == "both" else (args.format,)
+    with wh.connect_read(warehouse) as con:
+        for s in _segments(args):
+            result = seg.export(con, s, out, formats)
+            print(f"{s.id}: {result.rows} people → {', '.join(str(f) for f in result.files)}")
+    return 0
+
+
+def cmd_push(args) -> int:
+    token = os.environ.get("ROLLCALL_AN_TOKEN")
+    if not token:
+        print(
+            "rollcall: no Action Network API token: set ROLLCALL_AN_TOKEN (and ROLLCALL_AN_URL)",
+            file=sys.stderr,
+        )
+        return 1
+    segments = _segments(args)
+    if args.segment is None:
+        segments = [s for s in segments if "actionnetwork" in s.destinations]
+    elif "actionnetwork" not in segments[0].destinations:
+        raise seg.SegmentError(f"segment {args.segment!r} does not list actionnetwork in its destinations")
+    client = an.Client(os.environ.get("ROLLCALL_AN_URL") or an.DEFAULT_URL, token)
+    warehouse = wh.warehouse_path(args.warehouse)
+    build = wh.build_path(warehouse)
+    if not build.exists():
+        if not warehouse.exists():
+            raise wh.WarehouseMissing(f"no warehouse at {warehouse}: run `rollcall run` first")
+        shutil.copyfile(warehouse, build)
+    stopped = False
+    with wh.connect_build(build) as con:
+        for s in segments:
+            try:
+                summary = an.push_segment(con, client, s)
+            except an.PushAborted as exc:
+                summary, stopped = exc.summary, True
+            print(summary.line())
+            for person_id, reason in summary.failed:
+                print(f"  failed {person_id}: {reason}")
+    if stopped:
+        print("rollcall: the push stopped early; run it again to resume", file=sys.stderr)
+        return 1
+    return 0
+
+
+_ACTIONS = {"list": cmd_list, "build": cmd_build, "export": cmd_export, "push": cmd_push}

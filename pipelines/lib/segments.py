@@ -1,0 +1,497 @@
+"""Saved segments: a cohort question kept under a name, rebuilt with the marts, exported.
+
+Plain functions over a DuckDB connection, with no Dagster in them; the segment
+assets and `rollcall segments …` are thin wrappers.
+
+- `segments.yml` (next to campaigns.yml at the landing root, or
+  `ROLLCALL_SEGMENTS`) lists the segments; `load()` validates it and raises
+  `SegmentError` with one line naming the file.
+- A segment's members are its cohort (the cohort engine, `pipelines.lib.cohorts`)
+  restricted to people reachable on the segment's channel now.
+- Each member is assigned once, for good, to `treatment` or `control`:
+  `sha256("<segment>:<person>") mod 100 < holdout` is control. The first
+  assignment is stored (`segments.assignments`) and never recomputed, so a
+  rebuild — even after the holdout percent changes — reshuffles nobody.
+- `segments.membership` is the history, kept as a diff on every build: a row
+  per stay in the segment, `valid_from` when the person entered, `valid_to`
+  when they left (null while they are in it).
+- Exports and pushes carry only current treatment members who are reachable
+  on the channel *at export time*: never a control member, never an
+  unreachable person, whatever the segment says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import yaml
+
+from pipelines.lib import cohorts
+
+DEFAULT_FILE = "segments.yml"
+DESTINATIONS = ("csv", "parquet", "actionnetwork")
+ARMS = ("treatment", "control")
+DEFAULT_OUTCOME_DAYS = 7
+
+# channel → (marts.people column that identifies the person on it, reachability flag).
+# Fixed names only: SQL below picks among these, never formats user input in.
+CHANNEL_COLUMNS = {"email": ("email", "reachable_email"), "sms": ("phone", "reachable_sms")}
+
+# The Action Network upload shape, per channel: the one identifier it matches
+# on, the name, the ZIP / postal code and the tag. No subscription column: an
+# upload must not opt anyone in or out.
+EXPORT_COLUMNS = {
+    "email": ("email", "first_name", "last_name", "zip_code", "tag"),
+    "sms": ("phone", "first_name", "last_name", "zip_code", "tag"),
+}
+
+SEGMENT_KEYS = {"id", "name", "cohort", "channel", "holdout", "destinations", "tag", "outcome"}
+COHORT_KEYS = {
+    "campaign",
+    "did",
+    "did_not",
+    "within",
+    "province",
+    "state",
+    "district",
+    "affiliate",
+    "language",
+    "include_machine_opens",
+}
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+DDL = """
+create schema if not exists segments;
+create table if not exists segments.definitions (
+    segment_id varchar, name_en varchar, name_fr varchar, channel varchar,
+    holdout_percent integer, tag varchar, destinations varchar, cohort varchar,
+    outcome_campaign_id varchar, outcome_event varchar, outcome_window_days integer,
+    defined_at timestamp
+);
+create table if not exists segments.assignments (
+    segment_id varchar, person_id varchar, arm varchar, bucket integer, assigned_at timestamp
+);
+create table if not exists segments.membership (
+    segment_id varchar, person_id varchar, arm varchar,
+    valid_from timestamp, valid_to timestamp
+);
+create table if not exists segments.builds (
+    segment_id varchar, built_at timestamp, members bigint, treatment bigint,
+    control bigint, entered bigint, exited bigint
+);
+create table if not exists segments.push_log (
+    segment_id varchar, person_id varchar, tag varchar, identifier varchar,
+    status varchar, reason varchar, pushed_at timestamp
+);
+"""
+
+
+class SegmentError(ValueError):
+    """A segments.yml that cannot be used, or a segment that cannot be built; one line for a person."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    name_en: str
+    name_fr: str
+    cohort: cohorts.Cohort  # the question, with `reachable` = channel
+    channel: str
+    holdout: int = 0
+    destinations: tuple[str, ...] = ("csv", "parquet")
+    tag: str = ""
+    outcome_campaign: str = ""
+    outcome_event: str = ""
+    outcome_days: int = DEFAULT_OUTCOME_DAYS
+
+    def arm(self, person_id: str) -> str:
+        """The arm a person is first assigned to (stored, then never recomputed)."""
+        return "control" if bucket(self.id, person_id) < self.holdout else "treatment"
+
+    def definition_row(self, now: dt.datetime) -> dict:
+        question = {k: v for k, v in self.cohort.describe().items() if k != "reachable"}
+        return {
+            "segment_id": self.id,
+            "name_en": self.name_en,
+            "name_fr": self.name_fr,
+            "channel": self.channel,
+            "holdout_percent": self.holdout,
+            "tag": self.tag,
+            "destinations": ",".join(self.destinations),
+            "cohort": json.dumps(question, sort_keys=True),
+            "outcome_campaign_id": self.outcome_campaign,
+            "outcome_event": self.outcome_event,
+            "outcome_window_days": self.outcome_days,
+            "defined_at": now,
+        }
+
+
+def bucket(segment_id: str, person_id: str) -> int:
+    """A stable number 0–99 for (segment, person): the same on every machine and every run."""
+    digest = hashlib.sha256(f"{segment_id}:{person_id}".encode()).hexdigest()
+    return int(digest, 16) % 100
+
+
+# --- segments.yml -----------------------------------------------------------
+
+
+def segments_path(landing: Path) -> Path:
+    """Where segments.yml is read from: ROLLCALL_SEGMENTS, else the landing folder's root."""
+    override = os.environ.get("ROLLCALL_SEGMENTS")
+    return Path(override).resolve() if override else Path(landing) / DEFAULT_FILE
+
+
+def exports_path(warehouse: Path) -> Path:
+    """Where exports are written: ROLLCALL_EXPORTS, else `exports/` beside the warehouse."""
+    override = os.environ.get("ROLLCALL_EXPORTS")
+    return Path(override).resolve() if override else Path(warehouse).parent / "exports"
+
+
+def load(path: Path) -> list[Segment]:
+    """The segments of a segments.yml; [] when there is no file. SegmentError on any mistake."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise SegmentError(f"{path}: not valid YAML ({first})") from exc
+    if doc is None:
+        return []
+    if not isinstance(doc, dict) or not isinstance(doc.get("segments"), list):
+        raise SegmentError(f"{path}: expected a list under `segments:`")
+    parsed = [_parse_segment(entry, path) for entry in doc["segments"]]
+    ids = [s.id for s in parsed]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise SegmentError(f"{path}: segment id listed twice: {', '.join(duplicated)}")
+    return parsed
+
+
+def _parse_segment(entry, path: Path) -> Segment:
+    if not isinstance(entry, dict) or not entry.get("id"):
+        raise SegmentError(f"{path}: every segment needs an `id`")
+    sid = str(entry["id"])
+
+    def fail(why: str):
+        raise SegmentError(f"{path}: segment {sid!r}: {why}")
+
+    if not ID_PATTERN.match(sid):
+        fail("`id` must be lower-case letters, digits, - or _ (it names the export files)")
+    unknown = sorted(set(entry) - SEGMENT_KEYS)
+    if unknown:
+        fail(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(SEGMENT_KEYS))})")
+    name = entry.get("name") or {}
+    if not isinstance(name, dict) or not name.get("en") or not name.get("fr"):
+        fail("needs `name: {en: …, fr: …}`")
+    channel = entry.get("channel")
+    if channel not in cohorts.CHANNELS:
+        fail(f"`channel` must be email or sms, not {channel!r}")
+    holdout = entry.get("holdout", 0)
+    if isinstance(holdout, bool) or not isinstance(holdout, int) or not 0 <= holdout <= 50:
+        fail(f"`holdout` must be a whole percent from 0 to 50, not {holdout!r}")
+    destinations = entry.get("destinations", ["csv", "parquet"])
+    if isinstance(destinations, str):
+        destinations = [destinations]
+    if not isinstance(destinations, list) or any(d not in DESTINATIONS for d in destinations):
+        fail(f"`destinations` must be a list of {', '.join(DESTINATIONS)}, not {destinations!r}")
+    tag = entry.get("tag", f"rollcall: {sid}")
+    if not isinstance(tag, str) or not tag.strip():
+        fail("`tag` must be a non-empty text")
+
+    question = entry.get("cohort")
+    if not isinstance(question, dict):
+        fail("needs `cohort: {campaign: …, did: …}` (the cohort question)")
+    unknown = sorted(set(question) - COHORT_KEYS)
+    if unknown:
+        fail(f"cohort: unknown key {unknown[0]!r} (known: {', '.join(sorted(COHORT_KEYS))})")
+    try:
+        cohort = cohorts.Cohort(
+            campaign=str(question.get("campaign") or ""),
+            did=question.get("did"),
+            did_not=question.get("did_not"),
+            within_days=question.get("within"),
+            province=question.get("province"),
+            state=question.get("state"),
+            district=question.get("district"),
+            affiliate=question.get("affiliate"),
+            language=question.get("language"),
+            reachable=channel,
+            include_machine_opens=bool(question.get("include_machine_opens", False)),
+        )
+    except cohorts.CohortError as exc:
+        fail("cohort: " + str(exc).replace("--did-not", "did_not").replace("--", ""))
+
+    outcome = entry.get("outcome") or {}
+    if not isinstance(outcome, dict):
+        fail("`outcome` must be {event: …, campaign: …, within: days}")
+    event = outcome.get("event", cohort.did_not)
+    if event is None:
+        fail("needs `outcome: {event: …}` (what the follow-up should make people do)")
+    if event not in cohorts.EVENTS:
+        fail(f"`outcome.event` must be one of {', '.join(cohorts.EVENTS)}, not {event!r}")
+    days = outcome.get("within", DEFAULT_OUTCOME_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        fail(f"`outcome.within` must be a whole number of days ≥ 1, not {days!r}")
+    return Segment(
+        id=sid,
+        name_en=str(name["en"]),
+        name_fr=str(name["fr"]),
+        cohort=cohort,
+        channel=channel,
+        holdout=holdout,
+        destinations=tuple(dict.fromkeys(destinations)),
+        tag=tag.strip(),
+        outcome_campaign=str(outcome.get("campaign") or cohort.campaign),
+        outcome_event=event,
+        outcome_days=days,
+    )
+
+
+# --- building membership ----------------------------------------------------
+
+
+@dataclass
+class BuildResult:
+    segment_id: str
+    members: int = 0
+    treatment: int = 0
+    control: int = 0
+    entered: int = 0
+    exited: int = 0
+
+    def metadata(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if k != "segment_id"}
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, segments: list[Segment], now: dt.datetime | None = None
+) -> list[BuildResult]:
+    """Rebuild every segment's membership from the marts, as a diff, in one transaction.
+
+    Campaigns are checked first so a segment naming an unknown campaign
+    fails the build with one line before anything changes.
+    """
+    now = now or _now()
+    ensure_schema(con)
+    known = {c for (c,) in con.sql("select campaign_id from marts.campaigns").fetchall()}
+    for segment in segments:
+        for what, campaign in (("cohort", segment.cohort.campaign), ("outcome", segment.outcome_campaign)):
+            if campaign not in known:
+                raise SegmentError(
+                    f"segment {segment.id!r}: {what} names an unknown campaign {campaign!r}; "
+                    f"known: {', '.join(sorted(known)) or 'none'}"
+                )
+    results = []
+    con.begin()
+    try:
+        con.execute("delete from segments.definitions")
+        if segments:
+            con.register("_defs", pa.Table.from_pylist([s.definition_row(now) for s in segments]))
+            con.execute("insert into segments.definitions by name select * from _defs")
+            con.unregister("_defs")
+        # A segment taken out of segments.yml has no members from now on.
+        con.execute(
+            """
+            update segments.membership set valid_to = $now
+            where valid_to is null
+              and segment_id not in (select segment_id from segments.definitions)
+            """,
+            {"now": now},
+        )
+        for segment in segments:
+            results.append(_build_one(con, segment, now))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return results
+
+
+def _build_one(con: duckdb.DuckDBPyConnection, segment: Segment, now: dt.datetime) -> BuildResult:
+    current = cohorts.members(con, segment.cohort).select(["person_id"])
+    con.register("_current", current)
+    try:
+        params = {"segment": segment.id, "now": now}
+        unassigned = [
+            p
+            for (p,) in con.execute(
+                """
+                select c.person_id from _current c
+                where not exists (select 1 from segments.assignments a
+                                  where a.segment_id = $segment and a.person_id = c.person_id)
+                """,
+                {"segment": segment.id},
+            ).fetchall()
+        ]
+        if unassigned:
+            new = pa.table(
+                {
+                    "person_id": unassigned,
+                    "arm": [segment.arm(p) for p in unassigned],
+                    "bucket": [bucket(segment.id, p) for p in unassigned],
+                }
+            )
+            con.register("_new", new)
+            con.execute(
+                "insert into segments.assignments select $segment, person_id, arm, bucket, $now from _new",
+                params,
+            )
+            con.unregister("_new")
+        exited = con.execute(
+            """
+            update segments.membership set valid_to = $now
+            where segment_id = $segment and valid_to is null
+              and person_id not in (select person_id from _current)
+            """,
+            params,
+        ).fetchall()[0][0]
+        entered = con.execute(
+            """
+            insert into segments.membership
+            select $segment, c.person_id, a.arm, $now, null
+            from _current c
+            join segments.assignments a on a.segment_id = $segment and a.person_id = c.person_id
+            where not exists (select 1 from segments.membership m
+                              where m.segment_id = $segment and m.person_id = c.person_id
+                                and m.valid_to is null)
+            """,
+            params,
+        ).fetchall()[0][0]
+        arms = dict(
+            con.execute(
+                """
+                select arm, count(*) from segments.membership
+                where segment_id = $segment and valid_to is null group by arm
+                """,
+                {"segment": segment.id},
+            ).fetchall()
+        )
+    finally:
+        con.unregister("_current")
+    result = BuildResult(
+        segment.id,
+        members=sum(arms.values()),
+        treatment=arms.get("treatment", 0),
+        control=arms.get("control", 0),
+        entered=entered,
+        exited=exited,
+    )
+    con.execute(
+        """
+        insert into segments.builds
+        values ($segment, $now, $members, $treatment, $control, $entered, $exited)
+        """,
+        {**params, **result.metadata()},
+    )
+    return result
+
+
+# --- exports ----------------------------------------------------------------
+
+
+def export_rows(con: duckdb.DuckDBPyConnection, segment: Segment) -> pa.Table:
+    """Who goes out: current treatment members reachable on the channel now, with their identifier.
+
+    Columns: person_id, then EXPORT_COLUMNS[channel]; ordered by person_id.
+    """
+    ident, reachable = CHANNEL_COLUMNS[segment.channel]
+    return con.sql(
+        f"""
+        select m.person_id, p.{ident} as {ident}, p.first_name, p.last_name, p.zip_code, $tag as tag
+        from segments.membership m
+        join marts.people p on p.person_id = m.person_id
+        join marts.reachability r on r.person_id = m.person_id
+        where m.segment_id = $segment and m.valid_to is null and m.arm = 'treatment'
+          and r.{reachable} and p.{ident} is not null
+        order by m.person_id
+        """,
+        params={"segment": segment.id, "tag": segment.tag},
+    ).to_arrow_table()
+
+
+def not_sent(con: duckdb.DuckDBPyConnection, segment: Segment) -> dict[str, int]:
+    """Current members left out of an export: held out (control) and no longer reachable."""
+    ident, reachable = CHANNEL_COLUMNS[segment.channel]
+    held_out, unreachable = con.execute(
+        f"""
+        select count(*) filter (where m.arm = 'control'),
+               count(*) filter (where m.arm = 'treatment'
+                                and not coalesce(r.{reachable} and p.{ident} is not null, false))
+        from segments.membership m
+        left join marts.people p on p.person_id = m.person_id
+        left join marts.reachability r on r.person_id = m.person_id
+        where m.segment_id = $segment and m.valid_to is null
+        """,
+        {"segment": segment.id},
+    ).fetchall()[0]
+    return {"held_out": held_out, "unreachable": unreachable}
+
+
+def write_atomically(path: Path, write) -> None:
+    """Write through a temp file in the same folder, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class ExportResult:
+    segment_id: str
+    rows: int
+    files: list[Path] = field(default_factory=list)
+
+
+def export(
+    con: duckdb.DuckDBPyConnection, segment: Segment, out_dir: Path, formats: tuple[str, ...] | None = None
+) -> ExportResult:
+    """Write `<out_dir>/<segment>.csv` (Action Network upload shape) and/or `.parquet`, atomically."""
+    if formats is None:
+        formats = tuple(d for d in segment.destinations if d != "actionnetwork")
+    rows = export_rows(con, segment)
+    result = ExportResult(segment.id, rows.num_rows)
+    if "csv" in formats:
+        target = Path(out_dir) / f"{segment.id}.csv"
+        upload = rows.select(list(EXPORT_COLUMNS[segment.channel]))
+        write_atomically(target, lambda tmp: pacsv.write_csv(upload, tmp))
+        result.files.append(target)
+    if "parquet" in formats:
+        target = Path(out_dir) / f"{segment.id}.parquet"
+        table = rows.append_column("segment_id", pa.array([segment.id] * rows.num_rows, pa.string()))
+        write_atomically(target, lambda tmp: pq.write_table(table, tmp))
+        result.files.append(target)
+    return result
+
+
+def find(segments: list[Segment], segment_id: str | None) -> list[Segment]:
+    """All segments, or the one named; SegmentError naming the known ids otherwise."""
+    if segment_id is None:
+        return segments
+    chosen = [s for s in segments if s.id == segment_id]
+    if not chosen:
+        known = ", ".join(s.id for s in segments) or "none"
+        raise SegmentError(f"unknown segment {segment_id!r}; known: {known}")
+    return chosen
