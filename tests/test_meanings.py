@@ -166,9 +166,15 @@ def test_unmatched_events_are_kept(con):
 
 def test_an_event_landed_twice_counts_once(con):
     # ev-d2 (Dana's open) is in post-001 and again in post-002; SM-c1 in both message exports.
-    assert con.sql("select count(*) from marts.touchpoints where touchpoint_id = 'sg:ev-d2'").fetchall() == [(1,)]
-    assert con.sql("select count(*) from marts.touchpoints where touchpoint_id = 'sms:SM-c1'").fetchall() == [(1,)]
-    assert con.sql("select count(*) from raw.sendgrid_events where sg_event_id = 'ev-d2'").fetchall() == [(2,)]
+    assert con.sql("select count(*) from marts.touchpoints where touchpoint_id = 'sg:ev-d2'").fetchall() == [
+        (1,)
+    ]
+    assert con.sql("select count(*) from marts.touchpoints where touchpoint_id = 'sms:SM-c1'").fetchall() == [
+        (1,)
+    ]
+    assert con.sql("select count(*) from raw.sendgrid_events where sg_event_id = 'ev-d2'").fetchall() == [
+        (2,)
+    ]
 
 
 def test_running_again_over_the_same_files_changes_no_count(built):

@@ -368,7 +368,9 @@ def _reject(con: duckdb.DuckDBPyConnection, source: str, now: dt.datetime, table
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, result: LoadResult) -> None:
     """Append the good rows; raw keeps every landed row (staging counts an event once)."""
-    result.rows_loaded += con.execute(f"insert into raw.{table} select {select_sql} from _good g").fetchall()[0][0]
+    result.rows_loaded += con.execute(f"insert into raw.{table} select {select_sql} from _good g").fetchall()[
+        0
+    ][0]
 
 
 def _per_file(con: duckdb.DuckDBPyConnection, source: str, files: list[Path], now) -> dict:
@@ -602,7 +604,9 @@ def _sendgrid_lines(fmt: str) -> str:
     """One damaged file ($path) line by line, one JSON parse per line, with exact line numbers."""
     struct = "{" + ", ".join(f'"{k}": "{v}"' for k, v in SENDGRID_FIELDS.items()) + "}"
     if fmt == "array":
-        lines = "select row_number() over () as line, json as doc from read_json_objects($path, format = 'array')"
+        lines = (
+            "select row_number() over () as line, json as doc from read_json_objects($path, format = 'array')"
+        )
     else:
         lines = """
             select row_number() over () as line, j as doc
@@ -678,8 +682,11 @@ def _load_sendgrid(con, files, now, result) -> dict:
 
     for fmt, paths, lenient in (("array", arrays, False), ("newline_delimited", ndjson, True)):
         if paths:
-            _sendgrid_insert(con, _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=lenient)),
-                             {"paths": paths, "now": now})
+            _sendgrid_insert(
+                con,
+                _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=lenient)),
+                {"paths": paths, "now": now},
+            )
     # One numbered pass finds the rows to reject and their lines: with
     # insertion order preserved, rows come file by file, line by line, so a
     # row's line is its number less its file's first number. The lenient

@@ -34,6 +34,7 @@ def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     mp = pytest.MonkeyPatch()
     mp.setenv("ROLLCALL_WAREHOUSE", str(path))
+    mp.setenv("ROLLCALL_BUILD_DB", str(path))
     try:
         res = dbtRunner().invoke(
             [

@@ -86,8 +86,9 @@ def test_at_most_four_requests_a_second():
         list(an.Client(server.url, TOKEN).iter_people())  # the default rate: 4 a second
         times = [r["at"] for r in server.requests]
     assert len(times) == 9
-    # any five consecutive requests span at least a second (small allowance for clock jitter)
-    assert all(times[i + 4] - times[i] >= 0.95 for i in range(len(times) - 4))
+    # any five consecutive requests span about a second: the client spaces its sends 0.25 s apart;
+    # the server stamps arrivals, which a loaded machine can jitter by a few tens of milliseconds
+    assert all(times[i + 4] - times[i] >= 0.9 for i in range(len(times) - 4))
 
 
 def test_links_off_the_api_host_are_not_followed_with_the_token():
