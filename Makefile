@@ -8,6 +8,8 @@ export UV_LINK_MODE ?= copy
 setup:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
+	@# The dashboard's browser test drives Debian's Chromium (never `playwright install`).
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 demo: setup
 	$(UV) run rollcall demo

@@ -1,0 +1,475 @@
+"""Every query the dashboard runs, in one place.
+
+Rules kept here, not in the pages:
+- Cohorts come from the cohort engine (`pipelines.lib.cohorts`), never from
+  SQL of our own; the follow-up page builds on the engine's query.
+- Every value a person chose is a bound parameter; the SQL text is made only
+  of fixed fragments picked by code (`_BREAKDOWN` maps a choice to a column).
+- `scope` (an affiliate, or None for an admin) limits every person-level
+  query by `marts.people.affiliate = $scope`.
+- The warehouse is opened read-only for one query and closed again, so the
+  pipeline can publish a new file at any time. Results are cached briefly,
+  keyed on the published file's identity (inode, mtime, size): a new publish
+  is a new key, so the next render shows the new data.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import polars as pl
+import pyarrow.csv as pacsv
+import streamlit as st
+
+from pipelines.lib import cohorts
+from pipelines.lib import warehouse as wh
+
+TTL = "10m"  # a safety net; a new publish changes the key before that
+DIRECT_DOWNLOAD_ROWS = 10_000  # bigger cohorts get a "prepare the file" step
+EVENT_COLUMNS = ("delivered", "opened", "clicked", "texted", "called")
+_BREAKDOWN = {"geo": "p.province_or_state", "affiliate": "p.affiliate"}
+
+
+def version() -> tuple:
+    """Identity of the published warehouse file; a new publish (atomic rename) changes it."""
+    path = wh.warehouse_path()
+    try:
+        s = os.stat(path)
+    except FileNotFoundError:
+        raise wh.WarehouseMissing(
+            f"no warehouse at {path}: run `rollcall run` (or `rollcall demo`) first"
+        ) from None
+    return (str(path), s.st_ino, s.st_mtime_ns, s.st_size)
+
+
+def _connect(v: tuple):
+    return wh.connect_read(Path(v[0]))
+
+
+@st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
+def _frame(v: tuple, sql: str, params: dict) -> pl.DataFrame:
+    with _connect(v) as con:
+        return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+
+
+def _df(sql: str, params: dict | None = None) -> pl.DataFrame:
+    return _frame(version(), sql, params or {})
+
+
+def _scope(alias: str, scope: str | None, params: dict) -> str:
+    """A join that keeps only the scoped affiliate's people (empty for an admin)."""
+    if scope is None:
+        return ""
+    params["scope"] = scope
+    return f"join marts.people sp on sp.person_id = {alias}.person_id and sp.affiliate = $scope"
+
+
+# ------------------------------------------------------------------ registry and filter values
+
+
+def campaigns() -> list[dict]:
+    """The campaign registry (campaigns.yml), newest first."""
+    return _df(
+        """
+        select campaign_id, name_en, name_fr, ask, starts, email_campaign_id, sms_from_e164,
+               sms_sent_from, sms_sent_until, min_call_seconds, follow_up_of
+        from marts.campaigns
+        order by starts desc, campaign_id
+        """
+    ).to_dicts()
+
+
+def filter_options(scope: str | None) -> dict[str, list]:
+    """Values the cohort filters offer, from the people the user may see."""
+    params: dict = {}
+    where = ""
+    if scope is not None:
+        params["scope"] = scope
+        where = "where affiliate = $scope"
+    geos = _df(
+        f"""
+        select country, province_or_state, count(*) as n
+        from marts.people {where}
+        group by all having province_or_state is not null and country is not null
+        order by country, province_or_state
+        """,
+        params,
+    )
+    districts = _df(
+        f"""
+        select d, count(*) as n from (
+            select federal_district as d from marts.people {where}
+            union all
+            select state_district as d from marts.people {where}
+        ) where d is not null group by d order by d
+        """,
+        params,
+    )
+    affiliates = _df(
+        f"select affiliate, count(*) as n from marts.people {where} group by all "
+        "having affiliate is not null order by affiliate",
+        params,
+    )
+    return {
+        "geos": geos.rows(),
+        "districts": districts.get_column("d").to_list(),
+        "affiliates": affiliates.get_column("affiliate").to_list(),
+    }
+
+
+# ------------------------------------------------------------------ cohorts (the engine)
+
+
+@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+def _cohort_summary(
+    v: tuple, cohort: cohorts.Cohort, scope: str | None, limit: int
+) -> tuple[int, pl.DataFrame]:
+    with _connect(v) as con:
+        cohorts.check_campaign(con, cohort.campaign)
+        sql, params = cohorts.build_query(cohort, scope_affiliate=scope)
+        # One pass over the engine's query: its size (what cohorts.count returns) and its first rows.
+        rows = pl.from_arrow(
+            con.sql(
+                f"select count(*) over () as _size, * from ({sql}) limit {int(limit)}", params=params
+            ).to_arrow_table()
+        )
+    n = int(rows.get_column("_size")[0]) if rows.height else 0
+    preview = rows.drop("_size")
+    return n, preview
+
+
+def cohort_summary(cohort: cohorts.Cohort, scope: str | None, limit: int = 100) -> tuple[int, pl.DataFrame]:
+    """The cohort's size (cohorts.count, as `rollcall cohort --count`) and its first rows."""
+    return _cohort_summary(version(), cohort, scope, limit)
+
+
+def cohort_csv(cohort: cohorts.Cohort, scope: str | None) -> bytes:
+    """The cohort's rows as CSV, byte for byte what `rollcall cohort` writes."""
+    return _cohort_csv(version(), cohort, scope)
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _cohort_csv(v: tuple, cohort: cohorts.Cohort, scope: str | None) -> bytes:
+    with _connect(v) as con:
+        table = cohorts.members(con, cohort, scope_affiliate=scope)
+    out = io.BytesIO()
+    pacsv.write_csv(table, out)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ campaign funnel
+
+
+def _opened(include_machine_opens: bool) -> str:
+    return "first_opened_any_at" if include_machine_opens else "first_opened_at"
+
+
+def funnel(campaign: str, scope: str | None, include_machine_opens: bool = False) -> dict[str, int]:
+    """People per step (each step counted on its own: a caller need not have opened)."""
+    params: dict = {"campaign": campaign}
+    join = _scope("f", scope, params)
+    opened = _opened(include_machine_opens)
+    return _df(
+        f"""
+        select count(f.first_delivered_at) as delivered, count(f.{opened}) as opened,
+               count(f.first_clicked_at) as clicked, count(f.first_texted_at) as texted,
+               count(f.first_called_at) as called, count(*) as people
+        from marts.person_campaign_funnel f {join}
+        where f.campaign_id = $campaign
+        """,
+        params,
+    ).to_dicts()[0]
+
+
+def funnel_breakdown(campaign: str, by: str, scope: str | None, include_machine_opens: bool = False):
+    """The funnel per province/state (`geo`) or per affiliate."""
+    column = _BREAKDOWN[by]  # KeyError for anything else: never user text in SQL
+    params: dict = {"campaign": campaign}
+    scope_where = ""
+    if scope is not None:
+        params["scope"] = scope
+        scope_where = "and p.affiliate = $scope"
+    opened = _opened(include_machine_opens)
+    return _df(
+        f"""
+        select coalesce({column}, '?') as grp,
+               count(f.first_delivered_at) as delivered, count(f.{opened}) as opened,
+               count(f.first_clicked_at) as clicked, count(f.first_texted_at) as texted,
+               count(f.first_called_at) as called
+        from marts.person_campaign_funnel f
+        join marts.people p on p.person_id = f.person_id
+        where f.campaign_id = $campaign {scope_where}
+        group by 1
+        order by delivered desc, texted desc, grp
+        """,
+        params,
+    )
+
+
+TIME_TO_CALL_BUCKETS = ("lt1h", "1_6h", "6_24h", "1_2d", "2_3d", "3_7d", "7_14d", "gt14d")
+
+
+def time_to_call(campaign: str, scope: str | None, include_machine_opens: bool = False) -> dict:
+    """How long after their first open people made their first call (openers who called after opening)."""
+    params: dict = {"campaign": campaign}
+    join = _scope("f", scope, params)
+    opened = _opened(include_machine_opens)
+    df = _df(
+        f"""
+        with d as (
+            select epoch(f.first_called_at - f.{opened}) / 3600.0 as h
+            from marts.person_campaign_funnel f {join}
+            where f.campaign_id = $campaign and f.{opened} is not null
+              and f.first_called_at >= f.{opened}
+        )
+        select case when h < 1 then 'lt1h' when h < 6 then '1_6h' when h < 24 then '6_24h'
+                    when h < 48 then '1_2d' when h < 72 then '2_3d' when h < 168 then '3_7d'
+                    when h < 336 then '7_14d' else 'gt14d' end as bucket,
+               count(*) as n, (select median(h) from d) as median_h
+        from d group by bucket
+        """,
+        params,
+    )
+    counts = dict.fromkeys(TIME_TO_CALL_BUCKETS, 0)
+    for bucket, n in df.group_by("bucket").agg(pl.col("n").sum()).rows():
+        counts[bucket] = n
+    median = df.get_column("median_h")[0] if df.height else None
+    return {"buckets": counts, "median_hours": median, "n": sum(counts.values())}
+
+
+# ------------------------------------------------------------------ overview
+
+
+def activity_by_week(scope: str | None) -> pl.DataFrame:
+    """Attributed actions per week (human opens only); a call listed by two campaigns counts once."""
+    params: dict = {}
+    join = _scope("t", scope, params)
+    # Email events belong to one campaign each; texts, replies and calls can count for several,
+    # so only those are de-duplicated (count distinct over millions of emails is the slow part).
+    return _df(
+        f"""
+        select date_trunc('week', t.occurred_at)::date as week, t.action, count(*) as n
+        from marts.campaign_touchpoints t {join}
+        where t.action in ('delivered', 'opened', 'clicked')
+          and not (t.action = 'opened' and coalesce(t.is_machine_open, false))
+        group by all
+        union all
+        select week, action, count(*) as n from (
+            select distinct date_trunc('week', t.occurred_at)::date as week, t.action, t.touchpoint_id
+            from marts.campaign_touchpoints t {join}
+            where t.action in ('texted', 'replied', 'called')
+        ) group by all
+        order by week, action
+        """,
+        params,
+    )
+
+
+def campaigns_side_by_side(scope: str | None) -> pl.DataFrame:
+    params: dict = {}
+    join = _scope("f", scope, params)
+    return _df(
+        f"""
+        select c.campaign_id, c.starts,
+               count(f.first_delivered_at) as delivered, count(f.first_opened_at) as opened,
+               count(f.first_clicked_at) as clicked, count(f.first_texted_at) as texted,
+               count(f.first_called_at) as called
+        from marts.campaigns c
+        left join (select f.* from marts.person_campaign_funnel f {join}) f
+               on f.campaign_id = c.campaign_id
+        group by all order by c.starts, c.campaign_id
+        """,
+        params,
+    )
+
+
+def by_geography(scope: str | None) -> pl.DataFrame:
+    """People, and people who acted on any campaign, per province/state."""
+    params: dict = {}
+    where = ""
+    if scope is not None:
+        params["scope"] = scope
+        where = "where p.affiliate = $scope"
+    return _df(
+        f"""
+        select p.country, p.province_or_state as geo, count(*) as people,
+               count(*) filter (where p.person_id in (
+                   select person_id from marts.person_campaign_funnel where first_opened_at is not null
+               )) as opened,
+               count(*) filter (where p.person_id in (
+                   select person_id from marts.person_campaign_funnel where first_clicked_at is not null
+               )) as clicked,
+               count(*) filter (where p.person_id in (
+                   select person_id from marts.person_campaign_funnel where first_called_at is not null
+               )) as called
+        from marts.people p
+        {where}
+        group by all having p.province_or_state is not null
+        order by people desc
+        """,
+        params,
+    )
+
+
+# ------------------------------------------------------------------ follow-up
+
+
+def follow_up(follow: dict, did: str, scope: str | None) -> dict:
+    """Calls after the follow-up text, texted people against the untexted rest of the parent cohort.
+
+    Parent cohort: people who did `did` on the parent campaign (the cohort
+    engine's query) and had not called it before the follow-up's texts began.
+    Outcome: a call counted for the follow-up campaign at or after that start
+    (after their own text, for the texted).
+    """
+    parent = cohorts.Cohort(campaign=follow["follow_up_of"], did=did)
+    parent_sql, params = cohorts.build_query(parent, scope_affiliate=scope)
+    start = follow["sms_sent_from"] or follow["starts"]
+    params = dict(params, fu_campaign=follow["campaign_id"], fu_start=start)
+    df = _df(
+        f"""
+        with parent as ({parent_sql}),
+        prior as (
+            select person_id from marts.campaign_touchpoints
+            where campaign_id = $campaign and action = 'called' and occurred_at < $fu_start
+        ),
+        texted as (
+            select person_id, first_texted_at from marts.person_campaign_funnel
+            where campaign_id = $fu_campaign and first_texted_at is not null
+        ),
+        calls as (
+            select person_id, occurred_at from marts.campaign_touchpoints
+            where campaign_id = $fu_campaign and action = 'called' and occurred_at >= $fu_start
+        ),
+        eligible as (
+            select pa.person_id, x.first_texted_at
+            from parent pa left join texted x on x.person_id = pa.person_id
+            where pa.person_id not in (select person_id from prior)
+        )
+        select e.person_id, e.first_texted_at is not null as was_texted,
+               min(c.occurred_at) filter (
+                   where e.first_texted_at is null or c.occurred_at >= e.first_texted_at
+               ) as called_at
+        from eligible e left join calls c on c.person_id = e.person_id
+        group by all
+        """,
+        params,
+    )
+    groups = {}
+    for was_texted, name in ((True, "texted"), (False, "control")):
+        g = df.filter(pl.col("was_texted") == was_texted)
+        daily = (
+            g.drop_nulls("called_at")
+            .group_by(pl.col("called_at").dt.date().alias("day"))
+            .agg(pl.len().alias("n"))
+            .sort("day")
+        )
+        groups[name] = {"people": g.height, "called": int(daily.get_column("n").sum()), "daily": daily}
+    return groups
+
+
+def segment_lift(scope: str | None) -> pl.DataFrame:
+    """Saved segments' measured lift (dbt `segments.segment_lift`): treatment against held-out control.
+
+    For an affiliate-scoped user the same numbers are counted over that
+    affiliate's members only (from `segments.segment_outcomes`), with the
+    model's Wald interval: lift ± 1.96·sqrt(p_t(1−p_t)/n_t + p_c(1−p_c)/n_c).
+    Empty when no segment has been built yet.
+    """
+    params: dict = {}
+    if scope is None:
+        sql = "select * from segments.segment_lift order by segment_id"
+    else:
+        sql = f"""
+            with counts as (
+                select d.segment_id, d.name_en, d.name_fr, d.outcome_event, d.outcome_window_days,
+                       count(o.person_id) filter (where o.arm = 'treatment') as n_treatment,
+                       count(o.person_id) filter (where o.arm = 'control') as n_control,
+                       count(o.person_id) filter (where o.arm = 'treatment' and o.converted)
+                           as converted_treatment,
+                       count(o.person_id) filter (where o.arm = 'control' and o.converted)
+                           as converted_control
+                from segments.definitions d
+                left join (
+                    select o.* from segments.segment_outcomes o {_scope("o", scope, params)}
+                ) o on o.segment_id = d.segment_id
+                group by all
+            ),
+            rates as (
+                select *, converted_treatment / nullif(n_treatment, 0) as rate_treatment,
+                       converted_control / nullif(n_control, 0) as rate_control
+                from counts
+            )
+            select *, rate_treatment - rate_control as lift,
+                   lift - 1.96 * sqrt(rate_treatment * (1 - rate_treatment) / n_treatment
+                                      + rate_control * (1 - rate_control) / n_control) as lift_ci_low,
+                   lift + 1.96 * sqrt(rate_treatment * (1 - rate_treatment) / n_treatment
+                                      + rate_control * (1 - rate_control) / n_control) as lift_ci_high
+            from rates order by segment_id
+        """
+    v = version()
+    with _connect(v) as con:
+        built = con.sql(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'segments' and table_name = 'segment_lift'"
+        ).fetchall()[0][0]
+    if not built:
+        return pl.DataFrame()
+    return _frame(v, sql, params)
+
+
+# ------------------------------------------------------------------ data health
+
+
+def loads() -> pl.DataFrame:
+    """Per source: the last load, files, rows loaded and rejected (no person data)."""
+    return _df(
+        """
+        select source, max(loaded_at) as last_load, count(*) as files,
+               sum(rows_loaded) as rows_loaded, sum(rows_rejected) as rows_rejected
+        from raw.loaded_files group by source order by source
+        """
+    )
+
+
+def rejected_reasons() -> pl.DataFrame:
+    """Rejected rows per source and kind of reason (the quoted bad value stripped out)."""
+    return _df(
+        """
+        select source, trim(regexp_replace(reason, '"[^"]*"', '', 'g')) as reason, count(*) as n
+        from raw.rejected_rows group by all order by n desc, source, reason
+        """
+    )
+
+
+def rejected_sample(limit: int = 200) -> pl.DataFrame:
+    """Rejected rows with file, line and value: admins only (values can be anyone's)."""
+    return _df(
+        "select source, file, line, reason, raw_value from raw.rejected_rows "
+        "order by source, file, line limit $limit",
+        {"limit": limit},
+    )
+
+
+def unmatched() -> pl.DataFrame:
+    """Events whose email or phone matched no person, per channel."""
+    return _df(
+        """
+        select channel, count(*) as events, count(distinct identifier) as identifiers
+        from marts.touchpoints where person_id is null group by channel order by channel
+        """
+    )
+
+
+def unmatched_identifiers(limit: int = 100) -> pl.DataFrame:
+    """The most frequent unmatched emails/phones: admins only."""
+    return _df(
+        """
+        select channel, identifier, count(*) as events, max(occurred_at) as last_seen
+        from marts.touchpoints where person_id is null
+        group by all order by events desc, identifier limit $limit
+        """,
+        {"limit": limit},
+    )

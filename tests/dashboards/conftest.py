@@ -1,0 +1,143 @@
+"""Dashboard fixtures: the session's real warehouse, a users file, AppTest and a live Streamlit server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import bcrypt
+import pytest
+import yaml
+
+from dashboards.auth import User
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboards" / "app.py"
+ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboards"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PASSWORDS = {"admin": "admin-test-pw", "ohio": "ohio-test-pw", "ftq": "ftq-test-pw"}
+ADMIN = User("admin", "Test admin", True, None)
+OHIO = User("ohio", "Ohio staff", False, "Ohio AFL-CIO")
+
+
+@pytest.fixture(scope="session")
+def users_file(tmp_path_factory) -> Path:
+    """Three users; bcrypt at 4 rounds so tests stay quick (the app checks any cost)."""
+
+    def hashed(password: str) -> str:
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
+
+    path = tmp_path_factory.mktemp("users") / "users.yml"
+    users = {
+        "admin": {"name": "Test admin", "password_hash": hashed(PASSWORDS["admin"]), "role": "admin"},
+        "ohio": {
+            "name": "Ohio staff",
+            "password_hash": hashed(PASSWORDS["ohio"]),
+            "affiliate": "Ohio AFL-CIO",
+        },
+        "ftq": {"name": "FTQ", "password_hash": hashed(PASSWORDS["ftq"]), "affiliate": "FTQ"},
+        "nobody": {"name": "No role", "password_hash": hashed("nobody-test-pw")},
+    }
+    path.write_text(yaml.safe_dump({"users": users}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dash_env(warehouse, users_file):
+    """Point the app (in this process) at the fixture warehouse and users file."""
+    old = {k: os.environ.get(k) for k in ("ROLLCALL_WAREHOUSE", "ROLLCALL_USERS")}
+    os.environ["ROLLCALL_WAREHOUSE"] = str(warehouse)
+    os.environ["ROLLCALL_USERS"] = str(users_file)
+    yield {"warehouse": warehouse, "users": users_file}
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run dashboards/app.py` on a free loopback port, stopped by `stop()`."""
+
+    def __init__(self, warehouse: Path, users: Path, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, ROLLCALL_WAREHOUSE=str(warehouse), ROLLCALL_USERS=str(users))
+        self.log = open(log, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(self.port),
+                "--server.address", "127.0.0.1", "--server.headless", "true",
+                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+                "--client.toolbarMode", "viewer",
+            ],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"streamlit did not start; see {log}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is missing: run `make setup` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def server(dash_env, artifacts):
+    s = Server(dash_env["warehouse"], dash_env["users"], artifacts / "streamlit.log")
+    yield s
+    s.stop()
+
+
+def copy_built(built: dict, into: Path) -> dict:
+    """A private copy of the session's landing folder and warehouse (for tests that rebuild)."""
+    landing = into / "landing"
+    shutil.copytree(built["landing"], landing)
+    warehouse = into / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    return {"landing": landing, "warehouse": warehouse}
