@@ -1,0 +1,257 @@
+"""`make bench`: rollcall against a hand-written DuckDB baseline, side by side, in one run.
+
+1. Generates the landing folder once (cached under bench/cache/, or
+   $ROLLCALL_BENCH_CACHE): by default 1,000,000 people, 40 campaigns, each
+   emailed to 30% of them (~28M SendGrid events, ~8.8 GB).
+2. Runs the baseline (bench/baseline.sql) and a full `rollcall run` on it,
+   each in its own process, measuring wall time and peak memory.
+3. Lands a new day (about 1% more events) and runs `rollcall run` again.
+4. Times cohort questions, p50/p95 over 20 runs each, as the CLI asks them
+   (a fresh read-only connection per question).
+5. Prints the table and writes it to bench/results.md with the date and machine.
+
+Usage: python bench/run.py [--people N] [--campaigns K] [--email-share F] [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.csv as pacsv
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+
+
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """Run a command; its wall seconds, peak RSS in GB (it or any child it waited for), stdout."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: {' '.join(cmd[:3])} … failed:\n{err.read()[-2000:]}")
+        return wall, usage.ru_maxrss / 1024 / 1024, out.read()
+
+
+def landing_for(args) -> Path:
+    cache = Path(os.environ.get("ROLLCALL_BENCH_CACHE", HERE / "cache"))
+    landing = cache / f"landing-{args.people}-{args.campaigns}-{args.email_share}"
+    if not (landing / "campaigns.yml").exists():
+        print(f"generating {landing} (once) …", flush=True)
+        tmp = landing.with_name(landing.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "pipelines.lib.sample",
+                "--out",
+                str(tmp),
+                "--people",
+                str(args.people),
+                "--campaigns",
+                str(args.campaigns),
+                "--email-share",
+                str(args.email_share),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        tmp.rename(landing)
+    return landing
+
+
+def new_day(landing: Path, day: Path, share: float = 0.01) -> int:
+    """A landing folder with every file of `landing` (linked) plus a day of new events.
+
+    The new day repeats a 1% sample of the SendGrid events and texts with new
+    ids, a day later, as new webhook posts and a new message log.
+    """
+    shutil.rmtree(day, ignore_errors=True)
+    for source in ("people", "sendgrid", "twilio_messages", "twilio_calls"):
+        (day / source).mkdir(parents=True)
+        for f in (landing / source).iterdir():
+            (day / source / f.name).symlink_to(f)
+    (day / "campaigns.yml").symlink_to(landing / "campaigns.yml")
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        copy (
+            select * replace (sg_event_id || '-d2' as sg_event_id, "timestamp" + 86400 as "timestamp")
+            from read_json('{landing}/sendgrid/*.ndjson', format = 'newline_delimited', ignore_errors = true,
+                           union_by_name = true)
+            where sg_event_id is not null using sample {share * 100}% (bernoulli, 7)
+        ) to '{day}/sendgrid/zz-next-day.ndjson' (format json)
+        """
+    )
+    con.execute(
+        f"""
+        copy (
+            select * replace (sid || 'D2' as sid)
+            from read_csv('{landing}/twilio_messages/*.csv', all_varchar = true, union_by_name = true)
+            where sid is not null using sample {share * 100}% (bernoulli, 7)
+        ) to '{day}/twilio_messages/zz-next-day.csv' (header)
+        """
+    )
+    return con.sql(f"select count(*) from read_json('{day}/sendgrid/zz-next-day.ndjson')").fetchall()[0][0]
+
+
+def rollcall_run(landing: Path, warehouse: Path) -> tuple[float, float, dict]:
+    code = (
+        "import json, sys; from pathlib import Path; from pipelines.run import run_all; "
+        "s = run_all(Path(sys.argv[1]), Path(sys.argv[2])); print(json.dumps(s.steps))"
+    )
+    wall, peak, out = timed([PY, "-c", code, str(landing), str(warehouse)])
+    return wall, peak, json.loads(out.strip().splitlines()[-1])
+
+
+def cohort_timings(warehouse: Path, runs: int) -> list[tuple[str, float, float, int]]:
+    from pipelines.lib import cohorts
+    from pipelines.lib.warehouse import connect_read
+
+    with connect_read(warehouse) as con:
+        campaign = con.sql(
+            "select campaign_id from marts.campaigns where ask = 'call' and email_campaign_id is not null "
+            "order by starts limit 1"
+        ).fetchall()[0][0]
+        state = con.sql(
+            "select province_or_state from marts.people where country = 'US' "
+            "group by 1 order by count(*) desc limit 1"
+        ).fetchall()[0][0]
+    questions = [
+        ("count: opened, not called in 7 days", dict(did="opened", did_not="called", within_days=7), "count"),
+        ("count: opened, never called", dict(did="opened", did_not="called"), "count"),
+        (
+            f"count: + state {state}, reachable by SMS",
+            dict(did="opened", did_not="called", within_days=7, state=state, reachable="sms"),
+            "count",
+        ),
+        (
+            "rows → CSV: opened, not called in 7 days",
+            dict(did="opened", did_not="called", within_days=7),
+            "rows",
+        ),
+        ("rows → CSV: delivered, reachable by email", dict(did="delivered", reachable="email"), "rows"),
+    ]
+    results = []
+    out = Path(tempfile.mkdtemp()) / "cohort.csv"
+    for label, question, kind in questions:
+        cohort = cohorts.Cohort(campaign=campaign, **question)
+        times, size = [], 0
+        for _ in range(runs):
+            started = time.perf_counter()
+            with connect_read(warehouse) as con:
+                if kind == "count":
+                    size = cohorts.count(con, cohort)
+                else:
+                    table = cohorts.members(con, cohort)
+                    pacsv.write_csv(table, out)
+                    size = table.num_rows
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        results.append((label, statistics.median(times), p95, size))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--campaigns", type=int, default=40)
+    parser.add_argument("--email-share", type=float, default=0.3)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+
+    landing = landing_for(args)
+    work = Path(tempfile.mkdtemp(prefix="rollcall-bench-"))
+    events = sum(1 for _ in (landing / "sendgrid").iterdir())
+    print(f"landing: {landing} ({events} SendGrid files); work: {work}", flush=True)
+
+    print("baseline …", flush=True)
+    baseline_cmd = [PY, str(HERE / "baseline.py"), str(landing), str(work / "baseline.duckdb")]
+    b_wall, b_peak, b_out = timed(baseline_cmd)
+    baseline = json.loads(b_out)
+
+    print("rollcall run (full) …", flush=True)
+    warehouse = work / "warehouse.duckdb"
+    r_wall, r_peak, steps = rollcall_run(landing, warehouse)
+    load = sum(v for k, v in steps.items() if k.startswith("ingest_"))
+    transform = sum(v for k, v in steps.items() if "dbt" in k)
+
+    print("a new day …", flush=True)
+    day = work / "landing-day2"
+    added = new_day(landing, day)
+    d_wall, d_peak, d_steps = rollcall_run(day, warehouse)
+
+    print("cohorts …", flush=True)
+    cohort_rows = cohort_timings(warehouse, args.runs)
+
+    rows = [
+        ("load the landed files", load, baseline["load"], None),
+        (
+            "normalise, resolve, attribute, build every mart",
+            transform,
+            baseline["normalise and join"] + baseline["funnel"],
+            None,
+        ),
+        ("full build, landing → published marts (wall)", r_wall, b_wall, (r_peak, b_peak)),
+        (f"a new day (+{added:,} email events), ingest + rebuild (wall)", d_wall, None, (d_peak, None)),
+    ]
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = [
+        f"# rollcall benchmark — {dt.date.today().isoformat()}",
+        "",
+        f"Machine: {platform.node()}, {os.cpu_count()} cores, "
+        f"{memory:.0f} GB, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}.",
+        f"Data: {args.people:,} people, {args.campaigns} campaigns, email share {args.email_share} "
+        f"(`bench/run.py --people {args.people} --campaigns {args.campaigns} "
+        f"--email-share {args.email_share}`).",
+        "",
+        "| stage | rollcall s | baseline s | ratio | peak memory rollcall / baseline |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for label, mine, theirs, peaks in rows:
+        ratio = f"{mine / theirs:.2f}×" if theirs else "—"
+        peak = ""
+        if peaks:
+            peak = f"{peaks[0]:.1f} GB" + (f" / {peaks[1]:.1f} GB" if peaks[1] else "")
+        if theirs:
+            lines.append(f"| {label} | {mine:.1f} | {theirs:.1f} | {ratio} | {peak} |")
+        else:
+            lines.append(f"| {label} | {mine:.1f} | — | {d_wall / r_wall:.1%} of the full build | {peak} |")
+    lines += [
+        "",
+        f"rollcall steps (full build): {json.dumps(steps)}",
+        f"rollcall steps (new day): {json.dumps(d_steps)}",
+        f"baseline stages: {json.dumps(baseline)}",
+        "",
+        f"| cohort question ({args.runs} runs, fresh read-only connection each) | p50 ms | p95 ms | people |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {label} | {p50:.0f} | {p95:.0f} | {size:,} |" for label, p50, p95, size in cohort_rows]
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    (HERE / "results.md").write_text(text)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
