@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -55,14 +57,18 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
     from pipelines.definitions import defs
 
     job_def = defs().resolve_job_def(job)
-    level = "WARNING" if quiet else "INFO"
+    level = "ERROR" if quiet else "INFO"
+    # dagster-dbt echoes dbt's whole log to stdout; a quiet run keeps it to
+    # the failure, which is raised below as one line.
+    echo = contextlib.nullcontext() if not quiet else contextlib.redirect_stdout(io.StringIO())
     try:
         instance = dg.DagsterInstance.ephemeral()
-        result = job_def.execute_in_process(
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-            raise_on_error=True,
-        )
+        with echo:
+            result = job_def.execute_in_process(
+                instance=instance,
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+                raise_on_error=True,
+            )
     except Exception as exc:
         cause = _root_cause(exc)
         if isinstance(cause, IngestError | SegmentError):

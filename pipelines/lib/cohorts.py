@@ -190,4 +190,4 @@ def members(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str
     """The cohort's rows (COLUMNS), ordered by person_id."""
     check_campaign(con, cohort.campaign)
     sql, params = build_query(cohort, scope_affiliate)
-    return con.execute(sql, params).to_arrow_table()
+    return con.sql(sql, params=params).to_arrow_table()
