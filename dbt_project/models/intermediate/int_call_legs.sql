@@ -1,11 +1,48 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='call_sid',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Every Twilio call leg with the activist's phone: the caller of an inbound
 -- (hotline) leg, the callee of an outbound-api leg, and for an outbound-dial
 -- child leg (patch-through to a target office) the activist of its parent.
+-- loaded_at: when the leg was complete, the later load of the leg and its
+-- parent (a child landed before its parent gets its activist then).
+-- Incremental: legs loaded since the last build, the children of those, and
+-- legs to or from a phone of a person loaded since (re)matched.
 with
 
 calls as (
 
     select * from {{ ref('stg_twilio__calls') }}
+
+),
+
+-- the legs loaded since the last build, or to or from a phone of a person loaded since
+touched as (
+
+    select calls.call_sid from calls
+    {% if is_incremental() %}
+        where
+            calls.loaded_at > {{ incremental_watermark() }}
+            or calls.from_e164 in ({{ people_loaded_since('phone_e164') }})
+            or calls.to_e164 in ({{ people_loaded_since('phone_e164') }})
+    {% endif %}
+
+),
+
+batch as (
+
+    select * from calls
+    {% if is_incremental() %}
+        where
+            call_sid in (select touched.call_sid from touched)
+            or parent_call_sid in (select touched.call_sid from touched)
+    {% endif %}
 
 ),
 
@@ -18,27 +55,31 @@ phones as (
 legs as (
 
     select
-        calls.call_sid,
-        calls.parent_call_sid,
-        calls.direction,
-        calls.status,
-        calls.from_e164,
-        calls.to_e164,
-        calls.from_number,
-        calls.to_number,
-        calls.started_at,
-        calls.duration_seconds,
+        batch.call_sid,
+        batch.parent_call_sid,
+        batch.direction,
+        batch.status,
+        batch.from_e164,
+        batch.to_e164,
+        batch.from_number,
+        batch.to_number,
+        batch.started_at,
+        batch.duration_seconds,
         parents.direction as parent_direction,
         case
-            when calls.direction = 'inbound' then calls.from_e164
-            when calls.direction = 'outbound-dial' and parents.direction = 'inbound'
+            when batch.direction = 'inbound' then batch.from_e164
+            when batch.direction = 'outbound-dial' and parents.direction = 'inbound'
                 then parents.from_e164
-            when calls.direction = 'outbound-dial' then parents.to_e164
-            when calls.direction like 'outbound%' then calls.to_e164
-        end as activist_e164
-    from calls
+            when batch.direction = 'outbound-dial' then parents.to_e164
+            when batch.direction like 'outbound%' then batch.to_e164
+        end as activist_e164,
+        case
+            when parents.loaded_at > batch.loaded_at then parents.loaded_at
+            else batch.loaded_at
+        end as loaded_at
+    from batch
     left join calls as parents
-        on calls.parent_call_sid = parents.call_sid
+        on batch.parent_call_sid = parents.call_sid
 
 )
 
@@ -57,7 +98,8 @@ select
         legs.activist_e164,
         case when legs.direction = 'inbound' then legs.from_number end
     ) as identifier,
-    phones.person_id
+    phones.person_id,
+    legs.loaded_at
 from legs
 left join phones
     on legs.activist_e164 = phones.phone_e164

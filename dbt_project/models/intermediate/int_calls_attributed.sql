@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['call_sid', 'campaign_id'],
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- "called": a made call. The leg that reaches a campaign's number is either
 -- (a) a hotline: an inbound leg from the activist To the number, or
 -- (b) a patch-through: an outbound-dial child leg (parent_call_sid = an
@@ -5,11 +14,17 @@
 -- It is made when that leg is completed with duration_seconds >= the
 -- campaign's min_call_seconds; its time is the leg's started_at. It counts
 -- for every campaign whose call numbers list the number reached.
+-- Incremental: as int_touchpoints (campaigns.yml changes rebuild fully).
 with
 
 legs as (
 
     select * from {{ ref('int_call_legs') }}
+    {% if is_incremental() %}
+        where
+            loaded_at > {{ incremental_watermark() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
+    {% endif %}
 
 ),
 
@@ -32,7 +47,8 @@ select
     legs.activist_e164,
     legs.to_e164 as reached_e164,
     legs.started_at as occurred_at,
-    legs.duration_seconds
+    legs.duration_seconds,
+    legs.loaded_at
 from legs
 inner join call_numbers
     on legs.to_e164 = call_numbers.number_e164

@@ -1,5 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['touchpoint_id', 'campaign_id'],
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Every attributed action of a matched person on a campaign, one row per
 -- (touchpoint, campaign). Unmatched events stay only in touchpoints.
+-- Incremental: as int_touchpoints.
 with
 
 email_actions as (
@@ -10,7 +20,8 @@ email_actions as (
         person_id,
         action,
         occurred_at,
-        is_machine_open
+        is_machine_open,
+        loaded_at
     from {{ ref('int_email_events_attributed') }}
 
 ),
@@ -23,7 +34,8 @@ texts as (
         person_id,
         'texted' as action,
         occurred_at,
-        false as is_machine_open
+        false as is_machine_open,
+        loaded_at
     from {{ ref('int_sms_texts_attributed') }}
 
 ),
@@ -36,7 +48,8 @@ replies as (
         person_id,
         'replied' as action,
         occurred_at,
-        false as is_machine_open
+        false as is_machine_open,
+        loaded_at
     from {{ ref('int_sms_replies_attributed') }}
 
 ),
@@ -49,7 +62,8 @@ calls as (
         person_id,
         'called' as action,
         occurred_at,
-        false as is_machine_open
+        false as is_machine_open,
+        loaded_at
     from {{ ref('int_calls_attributed') }}
 
 ),
@@ -67,4 +81,11 @@ unioned as (
 )
 
 select * from unioned
-where person_id is not null
+where
+    person_id is not null
+    {% if is_incremental() %}
+        and (
+            loaded_at > {{ incremental_watermark() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
+        )
+    {% endif %}

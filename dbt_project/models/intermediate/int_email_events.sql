@@ -1,10 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='sg_event_id',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Every SendGrid event, matched to a person by normalised email
 -- (person_id null = unmatched; kept, never dropped).
+-- Incremental: events loaded since the last build, and events to an email
+-- of a person loaded since (re)matched.
 with
 
 events as (
 
     select * from {{ ref('stg_sendgrid__events') }}
+    {% if is_incremental() %}
+        where
+            loaded_at > {{ incremental_watermark() }}
+            or email_norm in ({{ people_loaded_since('email_norm') }})
+    {% endif %}
 
 ),
 
@@ -24,7 +40,8 @@ select
     events.is_machine_open,
     events.bounce_type,
     events.url,
-    emails.person_id
+    emails.person_id,
+    events.loaded_at
 from events
 left join emails
     on events.email_norm = emails.email_norm

@@ -1,13 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['sg_event_id', 'campaign_id'],
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Email actions per campaign: a SendGrid event belongs to every campaign
 -- whose email_campaign_id equals the event's campaign_id custom arg.
 -- delivered / opened (open events; machine opens flagged) / clicked /
 -- bounced (any bounce event, hard or soft; dropped is not a bounce) /
 -- unsubscribed (unsubscribe or group_unsubscribe).
+-- Incremental: as int_touchpoints (campaigns.yml changes rebuild fully).
 with
 
 events as (
 
     select * from {{ ref('int_email_events') }}
+    {% if is_incremental() %}
+        where
+            loaded_at > {{ incremental_watermark() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
+    {% endif %}
 
 ),
 
@@ -30,7 +45,8 @@ select
         when 'group_unsubscribe' then 'unsubscribed'
     end as action,
     events.occurred_at,
-    events.is_machine_open
+    events.is_machine_open,
+    events.loaded_at
 from events
 inner join campaigns
     on events.email_campaign_id = campaigns.email_campaign_id

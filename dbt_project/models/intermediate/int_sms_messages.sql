@@ -1,7 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_sid',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Every Twilio message with the activist's phone (the recipient of an
 -- outbound text, the sender of an inbound one), the person it matches, and
 -- the opt-out / opt-in keyword an inbound body is exactly (surrounding
 -- spaces and punctuation ignored, any case).
+-- Incremental: messages loaded since the last build, and messages to or
+-- from a phone of a person loaded since (re)matched.
 
 with
 
@@ -37,7 +48,8 @@ classified as (
         end as activist_e164,
         upper(
             {{ regexp_replace_all('body', '^[^\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]+$', '') }}
-        ) as body_keyword
+        ) as body_keyword,
+        loaded_at
     from messages
 
 )
@@ -65,7 +77,13 @@ select
         ) then 'opt_out'
         when classified.body_keyword in ('START', 'UNSTOP', 'YES') then 'opt_in'
     end as keyword_action,
-    phones.person_id
+    phones.person_id,
+    classified.loaded_at
 from classified
 left join phones
     on classified.activist_e164 = phones.phone_e164
+{% if is_incremental() %}
+    where
+        classified.loaded_at > {{ incremental_watermark() }}
+        or classified.activist_e164 in ({{ people_loaded_since('phone_e164') }})
+{% endif %}

@@ -1,6 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['message_sid', 'campaign_id'],
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- "replied": any inbound text from a phone (keywords included) after a
 -- delivered/sent text of the campaign to that phone. It counts for every
 -- campaign that so texted the phone.
+-- loaded_at: when the reply became attributable (the later load of the
+-- inbound text and the earliest-loaded text that qualifies it).
+-- Incremental: every reply of a phone with an inbound text or a campaign
+-- text loaded since the last build (a late text can qualify earlier
+-- replies), or of a person loaded since, is worked out again from all of
+-- the phone's texts.
 with
 
 inbound as (
@@ -14,16 +29,46 @@ texts as (
 
     select * from {{ ref('int_sms_texts_attributed') }}
 
+),
+
+
+pairs as (
+
+    select
+        inbound.message_sid,
+        texts.campaign_id,
+        inbound.person_id,
+        inbound.activist_e164,
+        inbound.sent_at as occurred_at,
+        case
+            when texts.loaded_at > inbound.loaded_at then texts.loaded_at
+            else inbound.loaded_at
+        end as loaded_at
+    from inbound
+    inner join texts
+        on
+            inbound.activist_e164 = texts.activist_e164
+            and inbound.sent_at > texts.occurred_at
+    {% if is_incremental() %}
+        where inbound.activist_e164 in (
+            select changed.activist_e164 from inbound as changed
+            where
+                changed.loaded_at > {{ incremental_watermark() }}
+                or changed.person_id in ({{ people_loaded_since('person_id') }})
+            union all
+            select changed_texts.activist_e164 from texts as changed_texts
+            where changed_texts.loaded_at > {{ incremental_watermark() }}
+        )
+    {% endif %}
+
 )
 
-select distinct
-    inbound.message_sid,
-    texts.campaign_id,
-    inbound.person_id,
-    inbound.activist_e164,
-    inbound.sent_at as occurred_at
-from inbound
-inner join texts
-    on
-        inbound.activist_e164 = texts.activist_e164
-        and inbound.sent_at > texts.occurred_at
+select
+    message_sid,
+    campaign_id,
+    person_id,
+    activist_e164,
+    occurred_at,
+    min(loaded_at) as loaded_at
+from pairs
+group by message_sid, campaign_id, person_id, activist_e164, occurred_at

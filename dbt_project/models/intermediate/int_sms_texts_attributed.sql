@@ -1,11 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['message_sid', 'campaign_id'],
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- "texted": an outbound text with status delivered or sent, sent from the
 -- campaign's sms_from_e164 with sms_sent_from <= sent_at < sms_sent_until
 -- (a missing bound leaves that side open).
+-- Incremental: as int_touchpoints (campaigns.yml changes rebuild fully).
 with
 
 messages as (
 
     select * from {{ ref('int_sms_messages') }}
+    {% if is_incremental() %}
+        where
+            loaded_at > {{ incremental_watermark() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
+    {% endif %}
 
 ),
 
@@ -20,7 +35,8 @@ select
     campaigns.campaign_id,
     messages.person_id,
     messages.activist_e164,
-    messages.sent_at as occurred_at
+    messages.sent_at as occurred_at,
+    messages.loaded_at
 from messages
 inner join campaigns
     on

@@ -1,6 +1,17 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='touchpoint_id',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Every landed event once, in one shape: SendGrid events, Twilio messages
 -- and Twilio call legs, each with the person it matched (null = unmatched)
 -- and the identifier (email or phone) it was matched on.
+-- Incremental: events loaded since the last build, and the events of
+-- people loaded since (their earlier unmatched events may match now).
 with
 
 email as (
@@ -16,8 +27,14 @@ email as (
         is_machine_open,
         cast(null as {{ dbt.type_string() }}) as status,
         cast(null as {{ dbt.type_int() }}) as error_code,
-        bounce_type
+        bounce_type,
+        loaded_at
     from {{ ref('int_email_events') }}
+    {% if is_incremental() %}
+        where
+            loaded_at > {{ incremental_watermark() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
+    {% endif %}
 
 ),
 
@@ -34,8 +51,14 @@ sms as (
         false as is_machine_open,
         status,
         error_code,
-        cast(null as {{ dbt.type_string() }}) as bounce_type
+        cast(null as {{ dbt.type_string() }}) as bounce_type,
+        loaded_at
     from {{ ref('int_sms_messages') }}
+    {% if is_incremental() %}
+        where
+            loaded_at > {{ incremental_watermark() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
+    {% endif %}
 
 ),
 
@@ -52,8 +75,14 @@ calls as (
         false as is_machine_open,
         status,
         cast(null as {{ dbt.type_int() }}) as error_code,
-        cast(null as {{ dbt.type_string() }}) as bounce_type
+        cast(null as {{ dbt.type_string() }}) as bounce_type,
+        loaded_at
     from {{ ref('int_call_legs') }}
+    {% if is_incremental() %}
+        where
+            loaded_at > {{ incremental_watermark() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
+    {% endif %}
 
 ),
 

@@ -1,6 +1,35 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['person_id', 'campaign_id'],
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- One row per person x campaign with any attributed action: the first time
 -- of each action. first_opened_at counts human opens only;
 -- first_opened_any_at counts machine (privacy-proxy) opens too.
+-- Incremental: every person with an action loaded since the last completed
+-- build (the build log), or loaded since themselves, has all their rows
+-- worked out again from all their actions, so a late event with an earlier
+-- time moves a first time back exactly as a full build would.
+with
+
+actions as (
+
+    select * from {{ ref('int_campaign_actions') }}
+    {% if is_incremental() %}
+        where person_id in (
+            select changed.person_id from {{ ref('int_campaign_actions') }} as changed
+            where changed.loaded_at > {{ last_build_events_loaded_through() }}
+            union all
+            {{ people_loaded_since('person_id') }}
+        )
+    {% endif %}
+
+)
+
 select
     person_id,
     campaign_id,
@@ -14,5 +43,5 @@ select
     min(case when action = 'texted' then occurred_at end) as first_texted_at,
     min(case when action = 'replied' then occurred_at end) as first_replied_at,
     min(case when action = 'called' then occurred_at end) as first_called_at
-from {{ ref('int_campaign_actions') }}
+from actions
 group by person_id, campaign_id

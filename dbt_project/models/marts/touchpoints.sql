@@ -1,5 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='touchpoint_id',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Every landed event once (email events, text messages, call legs), with
 -- the person it matched; person_id null = unmatched, kept and counted.
+-- loaded_at: when the event first landed. Incremental: events loaded since
+-- the last build, and the events of people loaded since.
 select
     touchpoint_id,
     source,
@@ -11,5 +22,11 @@ select
     is_machine_open,
     status,
     error_code,
-    bounce_type
+    bounce_type,
+    loaded_at
 from {{ ref('int_touchpoints') }}
+{% if is_incremental() %}
+    where
+        loaded_at > {{ incremental_watermark() }}
+        or person_id in ({{ people_loaded_since('person_id') }})
+{% endif %}

@@ -36,10 +36,80 @@ class Translator(DagsterDbtTranslator):
     exclude="path:models/segments",
     pool=POOL,
 )
-def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     # Unit tests pin logic in the test suite; a production build runs the
     # models and their data tests.
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    # Incremental builds: the event models absorb new events and new people;
+    # anything else rebuilds from scratch (see full_refresh_reason).
+    with warehouse.connect() as con:
+        reason = full_refresh_reason(con)
+    if reason:
+        context.log.info(f"dbt full refresh: {reason}")
+        args.append("--full-refresh")
+    yield from dbt.cli(args, context=context).stream()
+
+
+# --- Incremental builds (docs/contract.md) ---------------------------------
+# The event-grain models rebuild only what landed since the last completed
+# build (dbt_project/macros/incremental.sql). They cannot absorb a new
+# campaigns.yml (attribution of all history changes) or a person change that
+# takes an already-matched event away from its person (an email or phone
+# changed, or a new person with a smaller id sharing it): then dbt runs
+# with --full-refresh, so an incremental build always equals a full one.
+_PEOPLE_STEALING_MATCHES = """
+    with changed as (
+        select person_id, email_norm, phone_e164
+        from staging.stg_action_network__people where loaded_at > ?  -- since the last completed build
+    ),
+    emails as (
+        select email_norm, min(person_id) as person_id from staging.stg_action_network__people
+        where email_norm is not null group by email_norm
+    ),
+    phones as (
+        select phone_e164, min(person_id) as person_id from staging.stg_action_network__people
+        where phone_e164 is not null group by phone_e164
+    ),
+    matched as (
+        select t.channel, t.identifier, t.person_id from marts.touchpoints t
+        where t.person_id is not null and (
+            t.person_id in (select person_id from changed)
+            or t.identifier in (select email_norm from changed where email_norm is not null)
+            or t.identifier in (select phone_e164 from changed where phone_e164 is not null)
+        )
+    )
+    select count(*) from matched m
+    left join emails e on m.channel = 'email' and m.identifier = e.email_norm
+    left join phones p on m.channel <> 'email' and m.identifier = p.phone_e164
+    where m.person_id is distinct from coalesce(e.person_id, p.person_id)
+"""
+
+
+def full_refresh_reason(con) -> str | None:
+    """Why dbt must rebuild every model from scratch, or None when an incremental build is exact."""
+    has_log = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'intermediate' and table_name = 'dbt_build_log'"
+    ).fetchone()[0]
+    last = (
+        con.execute(
+            "select campaigns_sha256, built_at "
+            "from intermediate.dbt_build_log order by built_at desc limit 1"
+        ).fetchone()
+        if has_log
+        else None
+    )
+    if last is None:
+        return "no completed build to add to"
+    campaigns = con.execute(
+        "select sha256 from raw.loaded_files where source = 'campaigns' "
+        "order by loaded_at desc, sha256 desc limit 1"
+    ).fetchone()
+    if (campaigns[0] if campaigns else None) != last[0]:
+        return "campaigns.yml changed"
+    if con.execute(_PEOPLE_STEALING_MATCHES, [last[1]]).fetchone()[0]:
+        return "a person's email or phone changed under already-matched events"
+    return None
 
 
 MARTS = [key for key in rollcall_dbt_models.keys if key.path[0] == "marts"]

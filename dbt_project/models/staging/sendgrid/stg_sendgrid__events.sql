@@ -1,8 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='sg_event_id',
+        incremental_strategy='append',
+    )
+}}
+
+-- Incremental: a later build appends the events of the rows loaded since
+-- the latest one kept here, minus ids already kept (a repeat landed later
+-- never replaces the first loaded copy).
 with
 
 source as (
 
     select * from {{ source('raw', 'sendgrid_events') }}
+    {% if is_incremental() %}
+        where _loaded_at > {{ incremental_watermark() }}
+    {% endif %}
 
 ),
 
@@ -19,7 +33,14 @@ deduplicated as (
             ) as copy_number
         from source
     ) as numbered
-    where copy_number = 1
+    where
+        copy_number = 1
+        {% if is_incremental() %}
+            and sg_event_id not in (
+                select kept.sg_event_id from {{ this }} as kept
+                where kept.sg_event_id is not null
+            )
+        {% endif %}
 
 ),
 

@@ -1,8 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_sid',
+        incremental_strategy='append',
+    )
+}}
+
+-- Incremental: a later build appends the events of the rows loaded since
+-- the latest one kept here, minus ids already kept (a repeat landed later
+-- never replaces the first loaded copy).
 with
 
 source as (
 
     select * from {{ source('raw', 'twilio_messages') }}
+    {% if is_incremental() %}
+        where _loaded_at > {{ incremental_watermark() }}
+    {% endif %}
 
 ),
 
@@ -19,7 +33,14 @@ deduplicated as (
             ) as copy_number
         from source
     ) as numbered
-    where copy_number = 1
+    where
+        copy_number = 1
+        {% if is_incremental() %}
+            and sid not in (
+                select kept.message_sid from {{ this }} as kept
+                where kept.message_sid is not null
+            )
+        {% endif %}
 
 ),
 

@@ -1,0 +1,123 @@
+{#-
+    Incremental builds of the event-grain models (docs/contract.md, "Incremental builds").
+
+    Every event-grain model carries `loaded_at`: when the event's first copy
+    landed in raw (for a patch-through child leg, the later of its own and its
+    parent's, since the child's activist comes from the parent). A model's
+    watermark is the max loaded_at it already holds; a later run processes
+    the rows loaded after it, plus every row whose email or phone belongs to a
+    person (re)loaded after it: a person added later re-attributes earlier
+    unmatched events. Replaced rows go by the model's unique_key.
+    Changes that would take matches away (a person's email changed, a new
+    person outranking the one an event matched) or a new campaigns.yml are
+    not absorbed: pipelines/defs/transform/assets.py runs --full-refresh.
+-#}
+
+{#- delete+insert on DuckDB; merge on Spark (Delta), which has no delete+insert. -#}
+{% macro upsert_strategy() -%}
+    {{ return(adapter.dispatch('upsert_strategy', 'rollcall')()) }}
+{%- endmacro %}
+
+{% macro default__upsert_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__upsert_strategy() -%}
+    {{ return('merge') }}
+{%- endmacro %}
+
+{#- The latest `column` this model already holds (a scalar subquery). -#}
+{% macro incremental_watermark(column='loaded_at') -%}
+    (
+        select coalesce(max({{ column }}), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#-
+    Emails (`email_norm`), phones (`phone_e164`) or ids (`person_id`) of the
+    people (re)loaded since the last completed build: a subquery for
+    `in (...)`. Models calling it declare
+    `-- depends_on: {{ ref('stg_action_network__people') }}`.
+-#}
+{% macro people_loaded_since(column) -%}
+    select {{ column }}
+    from {{ ref('stg_action_network__people') }}
+    where loaded_at > {{ last_build_at() }} and {{ column }} is not null
+{%- endmacro %}
+
+{#-
+    The build log: one row per completed build of the event marts, written
+    after the run (on-run-end). `campaigns_sha256` is the campaigns.yml the
+    build attributed with; `events_loaded_through` the latest event it
+    processed. The Python side compares them with raw to decide whether a
+    full refresh is needed; person_campaign_funnel reads its watermark here.
+-#}
+{% macro build_log_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema=generate_schema_name('intermediate', none), identifier='dbt_build_log'
+    )) }}
+{%- endmacro %}
+
+{% macro record_build(results) -%}
+    {%- if execute -%}
+        {%- set finished = results | selectattr('node.name', 'equalto', 'person_campaign_funnel')
+            | selectattr('status', 'equalto', 'success') | list -%}
+        {%- set broken = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped'])
+            | list -%}
+        {%- set actions_built = results | selectattr('node.name', 'equalto', 'int_campaign_actions')
+            | selectattr('status', 'equalto', 'success') | list -%}
+        {%- if finished and actions_built and not broken -%}
+            {%- set log = build_log_relation() -%}
+            {#- hooks cannot ref(): the relations by name -#}
+            {%- set actions = actions_built[0].node.relation_name -%}
+            {%- set loaded_files = api.Relation.create(
+                database=target.database, schema='raw', identifier='loaded_files') -%}
+            {%- call statement('create_build_log') -%}
+                create table if not exists {{ log }} (
+                    built_at {{ dbt.type_timestamp() }},
+                    campaigns_sha256 {{ dbt.type_string() }},
+                    events_loaded_through {{ dbt.type_timestamp() }}
+                )
+            {%- endcall -%}
+            {%- call statement('record_build') -%}
+                insert into {{ log }}
+                select
+                    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}),
+                    (
+                        select max(sha256) from {{ loaded_files }}
+                        where source = 'campaigns' and loaded_at = (
+                            select max(loaded_at) from {{ loaded_files }}
+                            where source = 'campaigns'
+                        )
+                    ),
+                    (select max(loaded_at) from {{ actions }})
+            {%- endcall -%}
+            {%- do adapter.commit() if target.type == 'duckdb' else none -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- When the last completed build started (people loaded after it are new to it). -#}
+{% macro last_build_at() -%}
+    {{ build_log_max('built_at') }}
+{%- endmacro %}
+
+{#- The funnel's watermark: the latest action the last completed build saw. -#}
+{% macro last_build_events_loaded_through() -%}
+    {{ build_log_max('events_loaded_through') }}
+{%- endmacro %}
+
+{% macro build_log_max(column) -%}
+    {%- set log = adapter.get_relation(
+        database=target.database, schema=generate_schema_name('intermediate', none), identifier='dbt_build_log'
+    ) if execute else none -%}
+    {%- if log is none -%}
+        cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        (
+            select coalesce(max({{ column }}), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+            from {{ log }}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,262 @@
+"""Incremental daily builds give exactly the full rebuild's marts.
+
+The session warehouse (tests/fixtures/landing) is the day before. A next day
+lands files that hit every trap of an incremental build; `run_all` then
+builds on top of yesterday's warehouse, and every mart must equal, row for
+row, a warehouse built from scratch over the same landing folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from pipelines.defs.transform import assets as transform_assets
+from pipelines.defs.transform.assets import full_refresh_reason
+from pipelines.lib import warehouse as wh
+from pipelines.lib.ingest import load_source
+from pipelines.run import run_all
+
+MARTS = [
+    "people",
+    "campaigns",
+    "touchpoints",
+    "campaign_touchpoints",
+    "person_campaign_funnel",
+    "reachability",
+]
+# When a row landed differs between the two warehouses by construction.
+LOAD_TIME_COLUMNS = {"loaded_at"}
+
+NEW_PERSON = (
+    "uuid,first_name,last_name,email,can2_phone,zip_code,can2_user_city,can2_state_abbreviated,"
+    "can2_country,can2_subscription_status,can2_sms_status,affiliate,language,federal_district,state_district\n"
+    # stranger@example.org opened on day one (ev-x1) and +1 312 555 0177 called (CA-x1), both unmatched then
+    "p-ivan,Ivan,Ives,stranger@example.org,312-555-0177,60601,Chicago,IL,US,subscribed,subscribed,"
+    "Chicago Federation of Labor,en,IL-07,\n"
+)
+NEXT_DAY_EMAIL = [
+    # ev-a1 again, landed a day later with other values: the first loaded copy still counts
+    {
+        "email": "alice@example.com",
+        "timestamp": 1780300000,
+        "event": "click",
+        "sg_event_id": "ev-a1",
+        "campaign_id": "pro-act-2026",
+    },
+    # late-arriving open, earlier than Alice's known first open (ev-a2, 15:00)
+    {
+        "email": "alice@example.com",
+        "timestamp": 1780410000,
+        "event": "open",
+        "sg_event_id": "ev-a9",
+        "campaign_id": "pro-act-2026",
+        "sg_machine_open": False,
+    },
+    # the new person clicks
+    {
+        "email": "stranger@example.org",
+        "timestamp": 1780420000,
+        "event": "click",
+        "sg_event_id": "ev-x2",
+        "campaign_id": "pro-act-2026",
+        "url": "https://example.org/pro-act",
+    },
+    # Fay unsubscribes from everything
+    {
+        "email": "fay@example.ca",
+        "timestamp": 1780600000,
+        "event": "group_unsubscribe",
+        "sg_event_id": "ev-f9",
+        "campaign_id": "pro-act-2026",
+    },
+]
+NEXT_DAY_TEXTS = (
+    "sid,from,to,body,status,direction,date_sent,num_segments,error_code\n"
+    # a new STOP reply from Hana: opts her out, and a reply to the PRO Act text
+    'SM-n1,+16145550108,+16145550199,STOP,received,inbound,"Sat, 13 Jun 2026 09:00:00 +0000",1,\n'
+    # a late reply with an earlier time than Hana's known first reply (SM-h2, 15:30)
+    'SM-n2,+16145550108,+16145550199,ok,received,inbound,"Tue, 09 Jun 2026 15:10:00 +0000",1,\n'
+    # a late text to the new person, then their reply
+    'SM-n3,+16145550199,+13125550177,"Call your Senator",delivered,outbound-api,'
+    '"Wed, 10 Jun 2026 10:00:00 +0000",1,\n'
+    'SM-n4,+13125550177,+16145550199,done!,received,inbound,"Wed, 10 Jun 2026 11:00:00 +0000",1,\n'
+    # the latest outbound text to Gus now fails fatally
+    'SM-n5,+16145550199,+16145550107,"Call your Senator",failed,outbound-api,'
+    '"Fri, 12 Jun 2026 10:00:00 +0000",1,30003\n'
+)
+NEXT_DAY_CALLS = (
+    "sid,parent_call_sid,from,to,status,direction,start_time,end_time,duration\n"
+    # a new hotline call from Fay
+    'CA-n1,,+18675550106,+12022243121,completed,inbound,"Thu, 11 Jun 2026 09:00:00 +0000",'
+    '"Thu, 11 Jun 2026 09:00:40 +0000",40\n'
+    # a patch-through for Bruno whose child leg is listed before its parent
+    'CA-n3,CA-n2,+12025550150,+12022243121,completed,outbound-dial,"Thu, 11 Jun 2026 10:00:05 +0000",'
+    '"Thu, 11 Jun 2026 10:01:05 +0000",60\n'
+    'CA-n2,,+12025550150,+14165550102,completed,outbound-api,"Thu, 11 Jun 2026 10:00:00 +0000",'
+    '"Thu, 11 Jun 2026 10:01:10 +0000",70\n'
+)
+
+
+def _land_next_day(landing: Path) -> None:
+    (landing / "people" / "zz-next-day.csv").write_text(NEW_PERSON)
+    (landing / "sendgrid" / "post-004.json").write_text(json.dumps(NEXT_DAY_EMAIL))
+    (landing / "twilio_messages" / "next-day.csv").write_text(NEXT_DAY_TEXTS)
+    (landing / "twilio_calls" / "next-day.csv").write_text(NEXT_DAY_CALLS)
+
+
+def _yesterday(built: dict, root: Path) -> tuple[Path, Path]:
+    """A copy of the session's landing folder and warehouse (published and build file)."""
+    landing = root / "landing"
+    shutil.copytree(built["landing"], landing)
+    warehouse = root / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    shutil.copyfile(wh.build_path(built["warehouse"]), wh.build_path(warehouse))
+    return landing, warehouse
+
+
+@contextmanager
+def _decisions():
+    """The full-refresh decisions the dbt asset takes while inside (None = incremental)."""
+    reasons: list[str | None] = []
+
+    def recorded(con):
+        reasons.append(full_refresh_reason(con))
+        return reasons[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(transform_assets, "full_refresh_reason", recorded)
+        yield reasons
+
+
+def _tables(con) -> list[str]:
+    segments = [
+        f"segments.{name}"
+        for (name,) in con.sql(
+            "select table_name from information_schema.tables where table_schema = 'segments' "
+            "and table_name in ('segment_outcomes', 'segment_lift')"
+        ).fetchall()
+    ]
+    return [f"marts.{name}" for name in MARTS] + segments
+
+
+def _rows(con, table: str) -> tuple[list[str], list[tuple]]:
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema || '.' || table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+        if c not in LOAD_TIME_COLUMNS
+    ]
+    rows = con.sql(f"select {', '.join(columns)} from {table}").fetchall()
+    return columns, sorted(rows, key=repr)
+
+
+def _assert_same_marts(incremental: Path, full: Path) -> None:
+    with wh.connect_read(incremental) as inc, wh.connect_read(full) as ref:
+        assert _tables(inc) == _tables(ref)
+        for table in _tables(ref):
+            assert _rows(inc, table) == _rows(ref, table), table
+
+
+def _full_rebuild(landing: Path, root: Path) -> Path:
+    warehouse = root / "full" / "warehouse.duckdb"
+    run_all(landing, warehouse)
+    return warehouse
+
+
+def test_next_day_builds_incrementally_and_equals_a_full_rebuild(built, tmp_path):
+    landing, warehouse = _yesterday(built, tmp_path)
+    _land_next_day(landing)
+    with _decisions() as reasons:
+        run_all(landing, warehouse)
+    assert reasons == [None]  # new events and a new person: absorbed incrementally
+    _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
+
+    with wh.connect_read(warehouse) as con:
+        one = con.sql
+        # the repeat of ev-a1 counts once, as first loaded (a delivery)
+        assert one(
+            "select event_type from marts.touchpoints where touchpoint_id = 'sg:ev-a1'"
+        ).fetchall() == [("delivered",)]
+        # the new person's earlier unmatched open and call are theirs now
+        assert one(
+            "select touchpoint_id from marts.touchpoints where person_id = 'p-ivan' order by 1"
+        ).fetchall() == [("call:CA-x1",), ("sg:ev-x1",), ("sg:ev-x2",), ("sms:SM-n3",), ("sms:SM-n4",)]
+        funnel = one(
+            "select first_opened_at, first_called_at from marts.person_campaign_funnel "
+            "where person_id = 'p-ivan' and campaign_id = 'pro-act'"
+        ).fetchall()
+        assert funnel[0][0] is not None and funnel[0][1] is not None
+        # the late open and the late reply move the first times back
+        assert (
+            str(
+                one(
+                    "select first_opened_at from marts.person_campaign_funnel "
+                    "where person_id = 'p-alice' and campaign_id = 'pro-act'"
+                ).fetchall()[0][0]
+            )
+            == "2026-06-02 14:20:00"
+        )
+        assert (
+            str(
+                one(
+                    "select first_replied_at from marts.person_campaign_funnel "
+                    "where person_id = 'p-hana' and campaign_id = 'pro-act-text'"
+                ).fetchall()[0][0]
+            )
+            == "2026-06-09 15:10:00"
+        )
+        # the patch-through child landed before its parent still counts as Bruno's call
+        assert one(
+            "select count(*) from marts.campaign_touchpoints where touchpoint_id = 'call:CA-n3' "
+            "and person_id = 'p-bruno' and action = 'called'"
+        ).fetchall() == [(2,)]
+        assert one(
+            "select sms_block_reason from marts.reachability "
+            "where person_id in ('p-hana', 'p-gus') order by 1"
+        ).fetchall() == [("last_text_error_30003",), ("opted_out",)]
+
+
+def test_a_changed_person_or_campaigns_yml_rebuilds_fully_and_equals_a_full_rebuild(built, tmp_path):
+    landing, warehouse = _yesterday(built, tmp_path)
+    _land_next_day(landing)
+    # Gus's 31-second call stops counting; the text campaign's window shrinks
+    registry = (landing / "campaigns.yml").read_text()
+    registry = registry.replace(
+        "min_call_seconds: 30\n  - id: pro-act-text", "min_call_seconds: 35\n  - id: pro-act-text"
+    )
+    registry = registry.replace(
+        "sent_between: [2026-06-09, 2026-06-16]", "sent_between: [2026-06-09, 2026-06-10]"
+    )
+    (landing / "campaigns.yml").write_text(registry)
+    _change_alices_email(landing)
+    with _decisions() as reasons:
+        run_all(landing, warehouse)
+    assert reasons == ["campaigns.yml changed"]
+    _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
+
+
+def test_a_person_whose_matched_email_changed_forces_a_full_refresh(built, tmp_path):
+    # Alice's events to her old address are no longer hers: not absorbable.
+    landing, warehouse = _yesterday(built, tmp_path)
+    _change_alices_email(landing)
+    with wh.connect_build(wh.build_path(warehouse)) as con:
+        assert full_refresh_reason(con) is None
+        load_source(con, landing, "people")
+        assert full_refresh_reason(con) == "a person's email or phone changed under already-matched events"
+
+
+def _change_alices_email(landing: Path) -> None:
+    people = (landing / "people" / "activists.csv").read_text().splitlines()
+    alice = next(line for line in people if line.startswith("p-alice"))
+    # a name after activists.csv: a build from scratch loads both at once, the later name winning
+    (landing / "people" / "zz-next-day.csv").write_text(
+        NEW_PERSON + alice.replace(" Alice@Example.COM ", "alice.adams@example.com") + "\n"
+    )
