@@ -121,3 +121,33 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The first landed copy of each event of a raw source: a webhook post or a
+    log export landed twice holds the same events again, raw keeps every
+    landed row, and the first copy loaded is the one counted. Incremental:
+    only rows loaded since this model's watermark, minus ids already kept (a
+    repeat landed later never replaces the first copy).
+-#}
+{% macro first_landed_copies(source_relation, raw_key, kept_key) -%}
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by {{ raw_key }}
+                order by _loaded_at, _source_file
+            ) as copy_number
+        from {{ source_relation }}
+        {% if is_incremental() -%}
+            where _loaded_at > {{ incremental_watermark() }}
+        {%- endif %}
+    ) as numbered
+    where
+        copy_number = 1
+        {% if is_incremental() -%}
+            and {{ raw_key }} not in (
+                select kept.{{ kept_key }} from {{ this }} as kept
+                where kept.{{ kept_key }} is not null
+            )
+        {%- endif %}
+{%- endmacro %}

@@ -6,41 +6,11 @@
     )
 }}
 
--- Incremental: a later build appends the events of the rows loaded since
--- the latest one kept here, minus ids already kept (a repeat landed later
--- never replaces the first loaded copy).
 with
 
-source as (
-
-    select * from {{ source('raw', 'sendgrid_events') }}
-    {% if is_incremental() %}
-        where _loaded_at > {{ incremental_watermark() }}
-    {% endif %}
-
-),
-
--- A webhook post or log export landed twice holds the same events again:
--- raw keeps every landed row, and the first copy loaded is the one counted.
 deduplicated as (
 
-    select * from (
-        select
-            *,
-            row_number() over (
-                partition by sg_event_id
-                order by _loaded_at, _source_file
-            ) as copy_number
-        from source
-    ) as numbered
-    where
-        copy_number = 1
-        {% if is_incremental() %}
-            and sg_event_id not in (
-                select kept.sg_event_id from {{ this }} as kept
-                where kept.sg_event_id is not null
-            )
-        {% endif %}
+    {{ first_landed_copies(source('raw', 'sendgrid_events'), 'sg_event_id', 'sg_event_id') }}
 
 ),
 

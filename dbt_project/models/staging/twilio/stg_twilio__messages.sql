@@ -6,41 +6,11 @@
     )
 }}
 
--- Incremental: a later build appends the events of the rows loaded since
--- the latest one kept here, minus ids already kept (a repeat landed later
--- never replaces the first loaded copy).
 with
 
-source as (
-
-    select * from {{ source('raw', 'twilio_messages') }}
-    {% if is_incremental() %}
-        where _loaded_at > {{ incremental_watermark() }}
-    {% endif %}
-
-),
-
--- A webhook post or log export landed twice holds the same events again:
--- raw keeps every landed row, and the first copy loaded is the one counted.
 deduplicated as (
 
-    select * from (
-        select
-            *,
-            row_number() over (
-                partition by sid
-                order by _loaded_at, _source_file
-            ) as copy_number
-        from source
-    ) as numbered
-    where
-        copy_number = 1
-        {% if is_incremental() %}
-            and sid not in (
-                select kept.message_sid from {{ this }} as kept
-                where kept.message_sid is not null
-            )
-        {% endif %}
+    {{ first_landed_copies(source('raw', 'twilio_messages'), 'sid', 'message_sid') }}
 
 ),
 
