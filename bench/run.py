@@ -180,7 +180,16 @@ def main() -> None:
     args = parser.parse_args()
 
     landing = landing_for(args)
+    # The 1M warehouse is ~10 GB and a run keeps its build and published
+    # copies: the work folder goes away even when a stage fails.
     work = Path(tempfile.mkdtemp(prefix="rollcall-bench-"))
+    try:
+        measure(args, landing, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, landing: Path, work: Path) -> None:
     events = sum(1 for _ in (landing / "sendgrid").iterdir())
     print(f"landing: {landing} ({events} SendGrid files); work: {work}", flush=True)
 
@@ -188,12 +197,14 @@ def main() -> None:
     baseline_cmd = [PY, str(HERE / "baseline.py"), str(landing), str(work / "baseline.duckdb")]
     b_wall, b_peak, b_out = timed(baseline_cmd)
     baseline = json.loads(b_out)
+    print(f"  baseline: {b_wall:.1f} s, peak {b_peak:.1f} GB, stages {b_out.strip()}", flush=True)
 
     print("rollcall run (full) …", flush=True)
     warehouse = work / "warehouse.duckdb"
     r_wall, r_peak, steps = rollcall_run(landing, warehouse)
     load = sum(v for k, v in steps.items() if k.startswith("ingest_"))
     transform = sum(v for k, v in steps.items() if "dbt" in k)
+    print(f"  rollcall: {r_wall:.1f} s, peak {r_peak:.1f} GB, steps {json.dumps(steps)}", flush=True)
 
     print("a new day …", flush=True)
     day = work / "landing-day2"
@@ -250,7 +261,6 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     (HERE / "results.md").write_text(text)
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
