@@ -93,8 +93,7 @@ def full_refresh_reason(con) -> str | None:
     ).fetchone()[0]
     last = (
         con.execute(
-            "select campaigns_sha256, built_at "
-            "from intermediate.dbt_build_log order by built_at desc limit 1"
+            "select campaigns_sha256, built_at from intermediate.dbt_build_log order by built_at desc limit 1"
         ).fetchone()
         if has_log
         else None
