@@ -151,3 +151,11 @@
             )
         {%- endif %}
 {%- endmacro %}
+
+{#- In an incremental build, the rows to (re)process: loaded since this
+    model's watermark, or belonging to a person (re)loaded since the last
+    completed build (their earlier unmatched events may now be theirs). -#}
+{% macro new_or_rematched(prefix='') -%}
+    {{ prefix }}loaded_at > {{ incremental_watermark() }}
+    or {{ prefix }}person_id in ({{ people_loaded_since('person_id') }})
+{%- endmacro %}

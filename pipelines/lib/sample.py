@@ -35,6 +35,8 @@ import yaml
 import zipcodes
 from faker import Faker
 
+from pipelines.lib.ingest import SENDGRID_EVENTS
+
 CHUNK_PEOPLE = 250_000  # people per generation chunk (events for them in one go)
 EMAIL_AUDIENCE_SHARE = 0.5  # each campaign is emailed to about half the people
 JSON_POST_BUDGET = 20_000  # per campaign at most this many events go to JSON-array posts
@@ -894,19 +896,8 @@ def _uuids(rng: np.random.Generator, n: int) -> pl.Series:
 
 # ---------------------------------------------------------------- SendGrid
 
-EV = [
-    "processed",
-    "dropped",
-    "delivered",
-    "deferred",
-    "bounce",
-    "open",
-    "click",
-    "spamreport",
-    "unsubscribe",
-    "group_unsubscribe",
-    "group_resubscribe",
-]
+# The webhook's event names, in the order the constants below index.
+EV = list(SENDGRID_EVENTS)
 PROCESSED, DROPPED, DELIVERED, DEFERRED, BOUNCE, OPEN, CLICK, SPAM, UNSUB, GUNSUB, GRESUB = range(11)
 UNKNOWN_EVENTS = ["opened", "delivery_delayed", "bounced", "click_tracking"]
 DROP_REASONS = ["Bounced Address", "Unsubscribed Address", "Spam Reporting Address", "Invalid"]

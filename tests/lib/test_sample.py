@@ -12,46 +12,20 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import phonenumbers
 import pytest
 import yaml
 
-from pipelines.lib import sample
+from pipelines.lib import ingest, sample
+from pipelines.lib.phones import to_e164 as e164
 
-SG_EVENTS = {
-    "processed",
-    "dropped",
-    "delivered",
-    "deferred",
-    "bounce",
-    "open",
-    "click",
-    "spamreport",
-    "unsubscribe",
-    "group_unsubscribe",
-    "group_resubscribe",
-}
+SG_EVENTS = set(ingest.SENDGRID_EVENTS)
 MSG_CONSOLE = (
     "From,To,Body,Status,SentDate,ApiVersion,NumSegments,ErrorCode,AccountSid,Sid,Direction,Price,PriceUnit"
 )
 MSG_REST = "sid,from,to,body,status,direction,date_sent,num_segments,error_code"
 CALL_CONSOLE = "Sid,ParentCallSid,From,To,Status,Direction,StartTime,EndTime,Duration"
 CALL_REST = "sid,parent_call_sid,from,to,status,direction,start_time,end_time,duration"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def e164(raw: str | None) -> str | None:
-    if not raw or not raw.strip():
-        return None
-    try:
-        n = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        return None
-    return (
-        phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
-        if phonenumbers.is_valid_number(n)
-        else None
-    )
+EMAIL_RE = re.compile(ingest.EMAIL_PATTERN)
 
 
 def rfc2822(raw: str) -> dt.datetime | None:
@@ -114,23 +88,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 
 def test_people_export_shape_and_mess(landing, people):
     _, summary = landing
-    assert list(people[0]) == [
-        "uuid",
-        "first_name",
-        "last_name",
-        "email",
-        "can2_phone",
-        "zip_code",
-        "can2_user_city",
-        "can2_state_abbreviated",
-        "can2_country",
-        "can2_subscription_status",
-        "can2_sms_status",
-        "affiliate",
-        "language",
-        "federal_district",
-        "state_district",
-    ]
+    assert list(people[0]) == list(ingest.PEOPLE_COLUMNS)
     assert len(people) == summary["rows"]["people"] == 1500
     assert len({p["uuid"] for p in people}) == len(people)
     countries = Counter(p["can2_country"] for p in people)

@@ -22,8 +22,7 @@ legs as (
     select * from {{ ref('int_call_legs') }}
     {% if is_incremental() %}
         where
-            loaded_at > {{ incremental_watermark() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ new_or_rematched() }}
     {% endif %}
 
 ),

@@ -85,7 +85,6 @@ where
     person_id is not null
     {% if is_incremental() %}
         and (
-            loaded_at > {{ incremental_watermark() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ new_or_rematched() }}
         )
     {% endif %}

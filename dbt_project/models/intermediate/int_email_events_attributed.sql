@@ -20,8 +20,7 @@ events as (
     select * from {{ ref('int_email_events') }}
     {% if is_incremental() %}
         where
-            loaded_at > {{ incremental_watermark() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ new_or_rematched() }}
     {% endif %}
 
 ),

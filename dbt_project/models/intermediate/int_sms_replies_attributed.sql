@@ -53,8 +53,7 @@ pairs as (
         where inbound.activist_e164 in (
             select changed.activist_e164 from inbound as changed
             where
-                changed.loaded_at > {{ incremental_watermark() }}
-                or changed.person_id in ({{ people_loaded_since('person_id') }})
+                {{ new_or_rematched('changed.') }}
             union all
             select changed_texts.activist_e164 from texts as changed_texts
             where changed_texts.loaded_at > {{ incremental_watermark() }}

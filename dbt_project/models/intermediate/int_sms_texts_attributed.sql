@@ -18,8 +18,7 @@ messages as (
     select * from {{ ref('int_sms_messages') }}
     {% if is_incremental() %}
         where
-            loaded_at > {{ incremental_watermark() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ new_or_rematched() }}
     {% endif %}
 
 ),

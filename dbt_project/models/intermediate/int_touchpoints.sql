@@ -32,8 +32,7 @@ email as (
     from {{ ref('int_email_events') }}
     {% if is_incremental() %}
         where
-            loaded_at > {{ incremental_watermark() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ new_or_rematched() }}
     {% endif %}
 
 ),
@@ -56,8 +55,7 @@ sms as (
     from {{ ref('int_sms_messages') }}
     {% if is_incremental() %}
         where
-            loaded_at > {{ incremental_watermark() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ new_or_rematched() }}
     {% endif %}
 
 ),
@@ -80,8 +78,7 @@ calls as (
     from {{ ref('int_call_legs') }}
     {% if is_incremental() %}
         where
-            loaded_at > {{ incremental_watermark() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ new_or_rematched() }}
     {% endif %}
 
 ),

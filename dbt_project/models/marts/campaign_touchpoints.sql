@@ -22,6 +22,5 @@ select
 from {{ ref('int_campaign_actions') }}
 {% if is_incremental() %}
     where
-        loaded_at > {{ incremental_watermark() }}
-        or person_id in ({{ people_loaded_since('person_id') }})
+        {{ new_or_rematched() }}
 {% endif %}
