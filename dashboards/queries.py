@@ -242,26 +242,23 @@ def time_to_call(campaign: str, scope: str | None, include_machine_opens: bool =
 # ------------------------------------------------------------------ overview
 
 
+def _affiliate_filter(scope: str | None, params: dict, alias: str = "") -> str:
+    """A condition on a summary table's affiliate column (always true for an admin)."""
+    if scope is None:
+        return "true"
+    params["scope"] = scope
+    return f"{alias}affiliate = $scope"
+
+
 def activity_by_week(scope: str | None) -> pl.DataFrame:
     """Attributed actions per week (human opens only); a call listed by two campaigns counts once."""
     params: dict = {}
-    join = _scope("t", scope, params)
-    # Email events belong to one campaign each; texts, replies and calls can count for several,
-    # so only those are de-duplicated (count distinct over millions of emails is the slow part).
     return _df(
         f"""
-        select date_trunc('week', t.occurred_at)::date as week, t.action, count(*) as n
-        from marts.campaign_touchpoints t {join}
-        where t.action in ('delivered', 'opened', 'clicked')
-          and not (t.action = 'opened' and coalesce(t.is_machine_open, false))
-        group by all
-        union all
-        select week, action, count(*) as n from (
-            select distinct date_trunc('week', t.occurred_at)::date as week, t.action, t.touchpoint_id
-            from marts.campaign_touchpoints t {join}
-            where t.action in ('texted', 'replied', 'called')
-        ) group by all
-        order by week, action
+        select week, action, sum(actions)::bigint as n
+        from marts.weekly_activity
+        where {_affiliate_filter(scope, params)}
+        group by all order by week, action
         """,
         params,
     )
@@ -269,16 +266,13 @@ def activity_by_week(scope: str | None) -> pl.DataFrame:
 
 def campaigns_side_by_side(scope: str | None) -> pl.DataFrame:
     params: dict = {}
-    join = _scope("f", scope, params)
+    sums = ", ".join(f"coalesce(sum(s.{step}), 0)::bigint as {step}" for step in EVENT_COLUMNS)
     return _df(
         f"""
-        select c.campaign_id, c.starts,
-               count(f.first_delivered_at) as delivered, count(f.first_opened_at) as opened,
-               count(f.first_clicked_at) as clicked, count(f.first_texted_at) as texted,
-               count(f.first_called_at) as called
+        select c.campaign_id, c.starts, {sums}
         from marts.campaigns c
-        left join (select f.* from marts.person_campaign_funnel f {join}) f
-               on f.campaign_id = c.campaign_id
+        left join marts.campaign_summary s
+               on s.campaign_id = c.campaign_id and {_affiliate_filter(scope, params, "s.")}
         group by all order by c.starts, c.campaign_id
         """,
         params,
@@ -288,26 +282,14 @@ def campaigns_side_by_side(scope: str | None) -> pl.DataFrame:
 def by_geography(scope: str | None) -> pl.DataFrame:
     """People, and people who acted on any campaign, per province/state."""
     params: dict = {}
-    where = ""
-    if scope is not None:
-        params["scope"] = scope
-        where = "where p.affiliate = $scope"
     return _df(
         f"""
-        select p.country, p.province_or_state as geo, count(*) as people,
-               count(*) filter (where p.person_id in (
-                   select person_id from marts.person_campaign_funnel where first_opened_at is not null
-               )) as opened,
-               count(*) filter (where p.person_id in (
-                   select person_id from marts.person_campaign_funnel where first_clicked_at is not null
-               )) as clicked,
-               count(*) filter (where p.person_id in (
-                   select person_id from marts.person_campaign_funnel where first_called_at is not null
-               )) as called
-        from marts.people p
-        {where}
-        group by all having p.province_or_state is not null
-        order by people desc
+        select country, province_or_state as geo, sum(people)::bigint as people,
+               sum(opened)::bigint as opened, sum(clicked)::bigint as clicked, sum(called)::bigint as called
+        from marts.geography_summary
+        where {_affiliate_filter(scope, params)}
+        group by all
+        order by people desc, geo
         """,
         params,
     )

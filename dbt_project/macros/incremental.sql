@@ -65,7 +65,7 @@
             | selectattr('status', 'equalto', 'success') | list -%}
         {%- set broken = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped'])
             | list -%}
-        {%- set actions_built = results | selectattr('node.name', 'equalto', 'int_campaign_actions')
+        {%- set actions_built = results | selectattr('node.name', 'equalto', 'campaign_touchpoints')
             | selectattr('status', 'equalto', 'success') | list -%}
         {%- if finished and actions_built and not broken -%}
             {%- set log = build_log_relation() -%}
@@ -125,31 +125,63 @@
 {#-
     The first landed copy of each event of a raw source: a webhook post or a
     log export landed twice holds the same events again, raw keeps every
-    landed row, and the first copy loaded is the one counted. Incremental:
-    only rows loaded since this model's watermark, minus ids already kept (a
-    repeat landed later never replaces the first copy).
+    landed row, and the first copy loaded is the one counted. Most ids land
+    once: only the repeated ones are ranked (ranking every row costs several
+    times more on tens of millions of events). Incremental: only rows loaded
+    since this model's watermark, minus ids already kept (a repeat landed
+    later never replaces the first copy).
 -#}
 {% macro first_landed_copies(source_relation, raw_key, kept_key) -%}
+    {#- The landed rows, written out at each use: a CTE read three times
+        would be materialized, a copy of every event. -#}
+    {%- set landed -%}
+        (
+            select * from {{ source_relation }}
+            where
+                {{ raw_key }} is not null
+                {%- if is_incremental() %}
+                    and _loaded_at > {{ incremental_watermark() }}
+                {%- endif %}
+        )
+    {%- endset -%}
+    {%- set repeated -%}
+        (
+            select {{ raw_key }} as repeated_key
+            from {{ landed }} as landed
+            group by {{ raw_key }}
+            having count(*) > 1
+        )
+    {%- endset -%}
     select * from (
         select
-            *,
-            row_number() over (
-                partition by {{ raw_key }}
-                order by _loaded_at, _source_file
-            ) as copy_number
-        from {{ source_relation }}
-        {% if is_incremental() -%}
-            where _loaded_at > {{ incremental_watermark() }}
-        {%- endif %}
-    ) as numbered
-    where
-        copy_number = 1
-        {% if is_incremental() -%}
-            and {{ raw_key }} not in (
-                select kept.{{ kept_key }} from {{ this }} as kept
-                where kept.{{ kept_key }} is not null
-            )
-        {%- endif %}
+            landed.*,
+            1 as copy_number
+        from {{ landed }} as landed
+        left join {{ repeated }} as repeated
+            on landed.{{ raw_key }} = repeated.repeated_key
+        where repeated.repeated_key is null
+
+        union all
+
+        select * from (
+            select
+                landed.*,
+                row_number() over (
+                    partition by landed.{{ raw_key }}
+                    order by landed._loaded_at, landed._source_file
+                ) as copy_number
+            from {{ landed }} as landed
+            inner join {{ repeated }} as repeated
+                on landed.{{ raw_key }} = repeated.repeated_key
+        ) as ranked
+        where copy_number = 1
+    ) as firsts
+    {%- if is_incremental() %}
+        where {{ raw_key }} not in (
+            select kept.{{ kept_key }} from {{ this }} as kept
+            where kept.{{ kept_key }} is not null
+        )
+    {%- endif %}
 {%- endmacro %}
 
 {#- In an incremental build, the rows to (re)process: loaded since this

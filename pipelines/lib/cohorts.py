@@ -102,8 +102,9 @@ def _first_column(event: str, include_machine_opens: bool) -> str:
     return f"first_{event}_at"
 
 
-def build_query(cohort: Cohort, scope_affiliate: str | None = None) -> tuple[str, dict]:
-    """SQL and bound parameters for the members of a cohort, ordered by person_id.
+def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: bool = True) -> tuple[str, dict]:
+    """SQL and bound parameters for the members of a cohort: their rows (COLUMNS)
+    ordered by person_id, or, not `ordered`, only their person_id (for counting).
 
     `scope_affiliate` limits the answer to one affiliate's people (an
     affiliate-scoped user); it is applied whatever the cohort says.
@@ -111,15 +112,12 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None) -> tuple[str
     did_col = _first_column(cohort.did, cohort.include_machine_opens)
     params: dict = {"campaign": cohort.campaign}
     where: list[str] = []
+    not_col = None
     if cohort.did_not is not None:
+        # The funnel holds one row per person and campaign: the first B is on A's row.
+        not_col = _first_column(cohort.did_not, cohort.include_machine_opens)
         if cohort.within_days is None:
-            not_col = _first_column(cohort.did_not, cohort.include_machine_opens)
-            where.append(
-                f"""not exists (
-                    select 1 from marts.person_campaign_funnel b
-                    where b.person_id = a.person_id and b.campaign_id = $campaign
-                      and b.{not_col} is not null)"""
-            )
+            where.append("a.not_at is null")
         else:
             params["did_not"] = cohort.did_not
             params["within_days"] = cohort.within_days
@@ -128,47 +126,58 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None) -> tuple[str
                 if cohort.did_not == "opened" and not cohort.include_machine_opens
                 else ""
             )
+            # No B at a time t with A <= t <= A + N days. The first B decides,
+            # unless it came before A: then a later B may still fall inside.
             where.append(
-                f"""not exists (
-                    select 1 from marts.campaign_touchpoints t
-                    where t.person_id = a.person_id and t.campaign_id = $campaign
-                      and t.action = $did_not {human_only}
-                      and t.occurred_at >= a.did_at
-                      and t.occurred_at <= a.did_at + $within_days * interval 1 day)"""
+                f"""(a.not_at is null
+                     or a.not_at > a.did_at + $within_days * interval 1 day
+                     or (a.not_at < a.did_at and not exists (
+                         select 1 from marts.campaign_touchpoints t
+                         where t.person_id = a.person_id and t.campaign_id = $campaign
+                           and t.action = $did_not {human_only}
+                           and t.occurred_at >= a.did_at
+                           and t.occurred_at <= a.did_at + $within_days * interval 1 day)))"""
             )
+    people_filters: list[str] = []
     if cohort.province is not None:
         params["province"] = cohort.province
-        where.append("p.country = 'CA' and p.province_or_state = $province")
+        people_filters.append("p.country = 'CA' and p.province_or_state = $province")
     if cohort.state is not None:
         params["state"] = cohort.state
-        where.append("p.country = 'US' and p.province_or_state = $state")
+        people_filters.append("p.country = 'US' and p.province_or_state = $state")
     if cohort.district is not None:
         params["district"] = cohort.district
-        where.append("(p.federal_district = $district or p.state_district = $district)")
+        people_filters.append("(p.federal_district = $district or p.state_district = $district)")
     if cohort.affiliate is not None:
         params["affiliate"] = cohort.affiliate
-        where.append("p.affiliate = $affiliate")
+        people_filters.append("p.affiliate = $affiliate")
     if scope_affiliate is not None:
         params["scope_affiliate"] = scope_affiliate
-        where.append("p.affiliate = $scope_affiliate")
+        people_filters.append("p.affiliate = $scope_affiliate")
     if cohort.language is not None:
         params["language"] = cohort.language
-        where.append("p.language = $language")
+        people_filters.append("p.language = $language")
+    where += people_filters
+    joins = []
+    if ordered or people_filters:
+        # Every funnel person is a person (funnel rows come from matched
+        # people only), so a bare count needs no join.
+        joins.append("join marts.people p on p.person_id = a.person_id")
     if cohort.reachable is not None:
+        joins.append("join marts.reachability r on r.person_id = a.person_id")
         where.append(f"r.reachable_{cohort.reachable}")
-    columns = ", ".join(f"p.{c}" for c in COLUMNS)
+    selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_id"
     sql = f"""
         with a as (
-            select person_id, {did_col} as did_at
+            select person_id, {did_col} as did_at, {not_col or "null"} as not_at
             from marts.person_campaign_funnel
             where campaign_id = $campaign and {did_col} is not null
         )
-        select {columns}
+        select {selected}
         from a
-        join marts.people p on p.person_id = a.person_id
-        left join marts.reachability r on r.person_id = a.person_id
+        {" ".join(joins)}
         {"where " + " and ".join(where) if where else ""}
-        order by p.person_id
+        {"order by p.person_id" if ordered else ""}
     """
     return sql, params
 
@@ -182,7 +191,7 @@ def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str) -> None:
 def count(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str | None = None) -> int:
     """How many people are in the cohort."""
     check_campaign(con, cohort.campaign)
-    sql, params = build_query(cohort, scope_affiliate)
+    sql, params = build_query(cohort, scope_affiliate, ordered=False)
     return con.execute(f"select count(*) from ({sql})", params).fetchall()[0][0]
 
 

@@ -16,6 +16,7 @@ all of its new files land (with their rejected rows) or nothing does.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -141,6 +142,8 @@ create table if not exists raw.campaigns (
     min_call_seconds integer, follow_up_of varchar
 );
 create table if not exists raw.nanp_prefixes (prefix varchar, valid boolean);
+-- US ZIP code -> state, copied once from the offline zipcodes package.
+create table if not exists raw.zip_states (zip varchar, state varchar);
 create table if not exists raw.campaign_call_numbers (
     campaign_id varchar, number_e164 varchar
 );
@@ -226,17 +229,18 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
 # --- reading files into a batch ---------------------------------------------
 
 
-def _csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def _csv_header(path: Path) -> tuple[str, ...]:
+    """The header row of a CSV export (comma-separated, double quotes)."""
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: empty file, expected a CSV export with a header")
-    try:
-        rel = con.sql(
-            "select * from read_csv(?, all_varchar = true, header = true, sample_size = 1000)",
-            params=[str(path)],
-        )
-        return list(rel.columns)
-    except duckdb.Error as exc:
-        raise IngestError(f"{path}: not a readable CSV ({_first_line(exc)})") from exc
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        try:
+            header = next(csv.reader(handle), None)
+        except csv.Error as exc:
+            raise IngestError(f"{path}: not a readable CSV ({exc})") from exc
+    if not header:
+        raise IngestError(f"{path}: empty file, expected a CSV export with a header")
+    return tuple(h.strip() for h in header)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -254,8 +258,10 @@ def _read_csv_batch(
 ) -> None:
     """Read CSV files into temp table `_batch` (file, line, canonical columns, all text).
 
-    Rows that are not CSV (wrong column count, broken quoting) go straight
-    to rejected_rows with DuckDB's own line number.
+    Files with the same header are read together, in one scan. A row's line
+    is its number among its file's rows + 1 (the header). Rows that are not
+    CSV (wrong column count, broken quoting) go straight to rejected_rows
+    with DuckDB's own line number.
     """
     con.execute("drop table if exists _batch")
     names = list(spellings)
@@ -264,29 +270,42 @@ def _read_csv_batch(
         + ", ".join(f'"{n}" varchar' for n in names)
         + ")"
     )
+    by_header: dict[tuple[str, ...], list[str]] = {}
     for path in files:
-        header = _csv_columns(con, path)
-        chosen = _match_header(header, spellings, required, path, what)
+        header = _csv_header(path)
+        _match_header(header, spellings, required, path, what)
+        by_header.setdefault(header, []).append(str(path))
+    for header, paths in by_header.items():
+        chosen = _match_header(header, spellings, required, paths[0], what)
         select = ", ".join(f'"{chosen[n]}" as "{n}"' if n in chosen else f'null as "{n}"' for n in names)
         con.execute("drop table if exists _rejects")
         con.execute("drop table if exists _rejects_scan")
+        # Insertion order is kept, so rows come file by file, line by line:
+        # a row's number within its file is its number less its file's first.
         con.execute(
             f"""
             insert into _batch
-            select ?, row_number() over () + 1, {select}
-            from read_csv(?, all_varchar = true, header = true, ignore_errors = true,
-                          store_rejects = true, rejects_table = '_rejects',
-                          rejects_scan = '_rejects_scan', sample_size = 1000)
+            with numbered as (
+                select row_number() over () as n, filename as file, {select}
+                from read_csv($paths, all_varchar = true, header = true, delim = ',', quote = '"',
+                              escape = '"', filename = true, ignore_errors = true,
+                              store_rejects = true, rejects_table = '_rejects',
+                              rejects_scan = '_rejects_scan', sample_size = 1000)
+            ),
+            firsts as (select file, min(n) as first_n from numbered group by file)
+            select numbered.file, n - first_n + 2, {", ".join(f'"{n}"' for n in names)}
+            from numbered join firsts using (file)
+            order by n
             """,
-            [str(path), str(path)],
+            {"paths": paths},
         )
         con.execute(
             """
             insert into raw.rejected_rows
-            select ?, ?, line, 'malformed CSV row: ' || error_message, csv_line, ?
-            from _rejects
+            select ?, s.file_path, r.line, 'malformed CSV row: ' || r.error_message, r.csv_line, ?
+            from _rejects r join _rejects_scan s using (scan_id, file_id)
             """,
-            [source, str(path), now],
+            [source, now],
         )
 
 
@@ -450,8 +469,10 @@ def _text_or_none(value) -> str | None:
 def _people_from_batch(con, source: str, now, result) -> None:
     """Validate and normalise `_batch` (export columns, all text) into `raw.people`, replacing by uuid."""
     _register_phones(con, "can2_phone")
-    zips = zip_states()
-    con.register("_zip_arrow", pa.table(zips))
+    if not con.sql("select count(*) from raw.zip_states").fetchall()[0][0]:
+        con.register("_zip_arrow", pa.table(zip_states()))
+        con.execute("insert into raw.zip_states select * from _zip_arrow")
+        con.unregister("_zip_arrow")
     con.execute(
         f"""
         create or replace temp table _parsed as
@@ -478,7 +499,8 @@ def _people_from_batch(con, source: str, now, result) -> None:
         """
         create or replace temp table _checked as
         select *, case when person_id is null then 'missing uuid' end as reason,
-               to_json(struct_pack(uuid, email, can2_phone))::varchar as raw_value
+               case when reason is not null then to_json(struct_pack(uuid, email, can2_phone))::varchar
+               end as raw_value
         from _parsed
         """
     )
@@ -520,11 +542,10 @@ def _people_from_batch(con, source: str, now, result) -> None:
                nullif(trim(affiliate), ''), nullif(lower(trim(language)), ''),
                nullif(trim(federal_district), ''), nullif(trim(state_district), ''),
                g.file, ?
-        from _good g left join _zip_arrow z on z.zip = g.postal_code
+        from _good g left join raw.zip_states z on z.zip = g.postal_code
         """,
         [now],
     )
-    con.unregister("_zip_arrow")
     good = con.sql("select count(*) from _good").fetchall()[0][0]
     result.rows_loaded += good
     result.rows_rejected += con.execute(
@@ -752,16 +773,17 @@ def _load_messages(con, files, now, result) -> dict:
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
                {_date_sql("b.sent")} as sent_at,
-               to_json(b)::varchar as raw_value,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when {_date_sql("b.sent")} is null
+                   when sent_at is null
                        then 'unparsable date "' || coalesce(sent, '') || '"'
                    {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(error_code), '') is not null
                         and try_cast(trim(error_code) as integer) is null
                        then 'unparsable error code "' || error_code || '"'
-               end as reason
+               end as reason,
+               -- the landed row as it was, kept for rejected rows only
+               case when reason is not null then to_json(b)::varchar end as raw_value
         from _batch b
         left join _phones p_from_number on p_from_number.raw = b.from_number
         left join _phones p_to_number on p_to_number.raw = b.to_number
@@ -794,18 +816,19 @@ def _load_calls(con, files, now, result) -> dict:
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
                {_date_sql("b.started")} as started_at,
                {_date_sql("b.ended")} as ended_at,
-               to_json(b)::varchar as raw_value,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when {_date_sql("b.started")} is null
+                   when started_at is null
                        then 'unparsable date "' || coalesce(started, '') || '"'
-                   when nullif(trim(ended), '') is not null and {_date_sql("b.ended")} is null
+                   when nullif(trim(ended), '') is not null and ended_at is null
                        then 'unparsable date "' || ended || '"'
                    {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(duration), '') is not null
                         and try_cast(trim(duration) as integer) is null
                        then 'unparsable duration "' || duration || '"'
-               end as reason
+               end as reason,
+               -- the landed row as it was, kept for rejected rows only
+               case when reason is not null then to_json(b)::varchar end as raw_value
         from _batch b
         left join _phones p_from_number on p_from_number.raw = b.from_number
         left join _phones p_to_number on p_to_number.raw = b.to_number

@@ -82,6 +82,9 @@ def test_build_creates_every_mart(dbt_warehouse: Path) -> None:
         "campaign_touchpoints",
         "person_campaign_funnel",
         "reachability",
+        "weekly_activity",
+        "campaign_summary",
+        "geography_summary",
     }
 
 

@@ -1,15 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['touchpoint_id', 'campaign_id'],
-        incremental_strategy=upsert_strategy(),
-    )
-}}
--- depends_on: {{ ref('stg_action_network__people') }}
+{{ config(materialized='view') }}
 
 -- Every attributed action of a matched person on a campaign, one row per
 -- (touchpoint, campaign). Unmatched events stay only in touchpoints.
--- Incremental: as int_touchpoints.
+-- A view: marts/campaign_touchpoints materializes it once (incrementally).
 with
 
 email_actions as (
@@ -83,8 +76,3 @@ unioned as (
 select * from unioned
 where
     person_id is not null
-    {% if is_incremental() %}
-        and (
-            {{ new_or_rematched() }}
-        )
-    {% endif %}

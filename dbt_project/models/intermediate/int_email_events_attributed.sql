@@ -1,27 +1,16 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['sg_event_id', 'campaign_id'],
-        incremental_strategy=upsert_strategy(),
-    )
-}}
--- depends_on: {{ ref('stg_action_network__people') }}
+{{ config(materialized='view') }}
 
 -- Email actions per campaign: a SendGrid event belongs to every campaign
 -- whose email_campaign_id equals the event's campaign_id custom arg.
 -- delivered / opened (open events; machine opens flagged) / clicked /
 -- bounced (any bounce event, hard or soft; dropped is not a bounce) /
 -- unsubscribed (unsubscribe or group_unsubscribe).
--- Incremental: as int_touchpoints (campaigns.yml changes rebuild fully).
+-- A view, read through int_campaign_actions by marts/campaign_touchpoints.
 with
 
 events as (
 
     select * from {{ ref('int_email_events') }}
-    {% if is_incremental() %}
-        where
-            {{ new_or_rematched() }}
-    {% endif %}
 
 ),
 

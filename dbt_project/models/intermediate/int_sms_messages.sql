@@ -46,9 +46,10 @@ classified as (
             when direction = 'inbound' then from_e164
             when direction like 'outbound%' then to_e164
         end as activist_e164,
-        upper(
+        -- only an inbound body can be a keyword (outbound bodies are long)
+        case when direction = 'inbound' then upper(
             {{ regexp_replace_all('body', '^[^\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]+$', '') }}
-        ) as body_keyword,
+        ) end as body_keyword,
         loaded_at
     from messages
 

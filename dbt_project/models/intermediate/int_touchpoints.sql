@@ -1,17 +1,10 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='touchpoint_id',
-        incremental_strategy=upsert_strategy(),
-    )
-}}
--- depends_on: {{ ref('stg_action_network__people') }}
+{{ config(materialized='view') }}
 
 -- Every landed event once, in one shape: SendGrid events, Twilio messages
 -- and Twilio call legs, each with the person it matched (null = unmatched)
 -- and the identifier (email or phone) it was matched on.
--- Incremental: events loaded since the last build, and the events of
--- people loaded since (their earlier unmatched events may match now).
+-- A view: marts/touchpoints materializes it once, and on an incremental
+-- build reads from it only what is new (the filter reaches the tables).
 with
 
 email as (
@@ -30,10 +23,6 @@ email as (
         bounce_type,
         loaded_at
     from {{ ref('int_email_events') }}
-    {% if is_incremental() %}
-        where
-            {{ new_or_rematched() }}
-    {% endif %}
 
 ),
 
@@ -53,10 +42,6 @@ sms as (
         cast(null as {{ dbt.type_string() }}) as bounce_type,
         loaded_at
     from {{ ref('int_sms_messages') }}
-    {% if is_incremental() %}
-        where
-            {{ new_or_rematched() }}
-    {% endif %}
 
 ),
 
@@ -76,10 +61,6 @@ calls as (
         cast(null as {{ dbt.type_string() }}) as bounce_type,
         loaded_at
     from {{ ref('int_call_legs') }}
-    {% if is_incremental() %}
-        where
-            {{ new_or_rematched() }}
-    {% endif %}
 
 ),
 

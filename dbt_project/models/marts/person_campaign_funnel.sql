@@ -18,10 +18,10 @@ with
 
 actions as (
 
-    select * from {{ ref('int_campaign_actions') }}
+    select * from {{ ref('campaign_touchpoints') }}
     {% if is_incremental() %}
         where person_id in (
-            select changed.person_id from {{ ref('int_campaign_actions') }} as changed
+            select changed.person_id from {{ ref('campaign_touchpoints') }} as changed
             where changed.loaded_at > {{ last_build_events_loaded_through() }}
             union all
             {{ people_loaded_since('person_id') }}
@@ -45,3 +45,5 @@ select
     min(case when action = 'called' then occurred_at end) as first_called_at
 from actions
 group by person_id, campaign_id
+-- Stored by campaign: a cohort reads one campaign's rows and skips the rest.
+order by campaign_id, person_id

@@ -1,16 +1,10 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='touchpoint_id',
-        incremental_strategy=upsert_strategy(),
-    )
-}}
--- depends_on: {{ ref('stg_action_network__people') }}
+{{ config(materialized='view') }}
 
 -- Every landed event once (email events, text messages, call legs), with
 -- the person it matched; person_id null = unmatched, kept and counted.
--- loaded_at: when the event first landed. Incremental: events loaded since
--- the last build, and the events of people loaded since.
+-- loaded_at: when the event first landed. A view over the event tables
+-- (int_email_events, int_sms_messages, int_call_legs), which hold each
+-- event once already: a copy of tens of millions of rows would add nothing.
 select
     touchpoint_id,
     source,
@@ -25,7 +19,3 @@ select
     bounce_type,
     loaded_at
 from {{ ref('int_touchpoints') }}
-{% if is_incremental() %}
-    where
-        {{ new_or_rematched() }}
-{% endif %}

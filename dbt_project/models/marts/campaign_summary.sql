@@ -1,0 +1,15 @@
+-- People at each step of each campaign, per affiliate: the funnel's counts
+-- for the overview's campaigns side by side (summed over affiliates: the
+-- whole federation). Opened = human opens.
+select
+    funnel.campaign_id,
+    people.affiliate,
+    count(funnel.first_delivered_at) as delivered,
+    count(funnel.first_opened_at) as opened,
+    count(funnel.first_clicked_at) as clicked,
+    count(funnel.first_texted_at) as texted,
+    count(funnel.first_called_at) as called
+from {{ ref('person_campaign_funnel') }} as funnel
+inner join {{ ref('people') }} as people
+    on funnel.person_id = people.person_id
+group by funnel.campaign_id, people.affiliate

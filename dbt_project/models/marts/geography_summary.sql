@@ -1,0 +1,30 @@
+-- People per province/state and affiliate, and how many of them opened
+-- (human opens), clicked or called on any campaign: the overview's map of
+-- the federation. Summed over affiliates: the whole federation.
+with
+
+acted as (
+
+    select
+        person_id,
+        max(case when first_opened_at is not null then 1 else 0 end) as opened,
+        max(case when first_clicked_at is not null then 1 else 0 end) as clicked,
+        max(case when first_called_at is not null then 1 else 0 end) as called
+    from {{ ref('person_campaign_funnel') }}
+    group by person_id
+
+)
+
+select
+    people.affiliate,
+    people.country,
+    people.province_or_state,
+    count(*) as people,
+    coalesce(sum(acted.opened), 0) as opened,
+    coalesce(sum(acted.clicked), 0) as clicked,
+    coalesce(sum(acted.called), 0) as called
+from {{ ref('people') }} as people
+left join acted
+    on people.person_id = acted.person_id
+where people.province_or_state is not null
+group by people.affiliate, people.country, people.province_or_state
