@@ -11,6 +11,7 @@
 5. Prints the table and writes it to bench/results.md with the date and machine.
 
 Usage: python bench/run.py [--people N] [--campaigns K] [--email-share F] [--runs 20]
+                           [--keep-warehouse FILE]
 """
 
 from __future__ import annotations
@@ -150,24 +151,38 @@ def cohort_timings(warehouse: Path, runs: int) -> list[tuple[str, float, float, 
         ),
         ("rows → CSV: delivered, reachable by email", dict(did="delivered", reachable="email"), "rows"),
     ]
-    results = []
     out = Path(tempfile.mkdtemp()) / "cohort.csv"
+
+    def ask(con, cohort, kind) -> int:
+        if kind == "count":
+            return cohorts.count(con, cohort)
+        table = cohorts.members(con, cohort)
+        pacsv.write_csv(table, out)
+        return table.num_rows
+
+    def p50_p95(times: list[float]) -> tuple[float, float]:
+        times = sorted(times)
+        return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+    results = []
     for label, question, kind in questions:
         cohort = cohorts.Cohort(campaign=campaign, **question)
-        times, size = [], 0
+        # As the dashboard asks: on a connection already open to the published file.
+        with connect_read(warehouse) as con:
+            size = ask(con, cohort, kind)
+            warm = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                ask(con, cohort, kind)
+                warm.append((time.perf_counter() - started) * 1000)
+        # As one `rollcall cohort` call asks: opening the file first.
+        fresh = []
         for _ in range(runs):
             started = time.perf_counter()
             with connect_read(warehouse) as con:
-                if kind == "count":
-                    size = cohorts.count(con, cohort)
-                else:
-                    table = cohorts.members(con, cohort)
-                    pacsv.write_csv(table, out)
-                    size = table.num_rows
-            times.append((time.perf_counter() - started) * 1000)
-        times.sort()
-        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        results.append((label, statistics.median(times), p95, size))
+                ask(con, cohort, kind)
+            fresh.append((time.perf_counter() - started) * 1000)
+        results.append((label, *p50_p95(warm), *p50_p95(fresh), size))
     return results
 
 
@@ -177,6 +192,7 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=40)
     parser.add_argument("--email-share", type=float, default=0.3)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--keep-warehouse", type=Path, help="move the published warehouse here at the end")
     args = parser.parse_args()
 
     landing = landing_for(args)
@@ -254,13 +270,19 @@ def measure(args, landing: Path, work: Path) -> None:
         f"rollcall steps (new day): {json.dumps(d_steps)}",
         f"baseline stages: {json.dumps(baseline)}",
         "",
-        f"| cohort question ({args.runs} runs, fresh read-only connection each) | p50 ms | p95 ms | people |",
+        f"| cohort question ({args.runs} runs each) | open connection p50 / p95 ms "
+        "| fresh connection p50 / p95 ms | people |",
         "|---|---:|---:|---:|",
     ]
-    lines += [f"| {label} | {p50:.0f} | {p95:.0f} | {size:,} |" for label, p50, p95, size in cohort_rows]
+    lines += [
+        f"| {label} | {w50:.0f} / {w95:.0f} | {f50:.0f} / {f95:.0f} | {size:,} |"
+        for label, w50, w95, f50, f95, size in cohort_rows
+    ]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     (HERE / "results.md").write_text(text)
+    if args.keep_warehouse:
+        shutil.move(warehouse, args.keep_warehouse)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@
     The build log: one row per completed build of the event marts, written
     after the run (on-run-end). `campaigns_sha256` is the campaigns.yml the
     build attributed with; `events_loaded_through` the latest event it
-    processed. The Python side compares them with raw to decide whether a
-    full refresh is needed; person_campaign_funnel reads its watermark here.
+    processed; `models_sha256` the dbt models and macros it ran (passed as a
+    var). The Python side compares them with raw and the project on disk to
+    decide whether a full refresh is needed; person_campaign_funnel reads its watermark here.
 -#}
 {% macro build_log_relation() -%}
     {{ return(api.Relation.create(
@@ -73,11 +74,19 @@
             {%- set actions = actions_built[0].node.relation_name -%}
             {%- set loaded_files = api.Relation.create(
                 database=target.database, schema='raw', identifier='loaded_files') -%}
+            {#- A log from before models_sha256 was kept: start it again. -#}
+            {%- set existing = adapter.get_relation(
+                database=log.database, schema=log.schema, identifier=log.identifier) -%}
+            {%- if existing is not none and 'models_sha256' not in (
+                adapter.get_columns_in_relation(existing) | map(attribute='name') | list) -%}
+                {%- do adapter.drop_relation(existing) -%}
+            {%- endif -%}
             {%- call statement('create_build_log') -%}
                 create table if not exists {{ log }} (
                     built_at {{ dbt.type_timestamp() }},
                     campaigns_sha256 {{ dbt.type_string() }},
-                    events_loaded_through {{ dbt.type_timestamp() }}
+                    events_loaded_through {{ dbt.type_timestamp() }},
+                    models_sha256 {{ dbt.type_string() }}
                 )
             {%- endcall -%}
             {%- call statement('record_build') -%}
@@ -91,7 +100,8 @@
                             where source = 'campaigns'
                         )
                     ),
-                    (select max(loaded_at) from {{ actions }})
+                    (select max(loaded_at) from {{ actions }}),
+                    '{{ var("models_sha256", "") }}'
             {%- endcall -%}
             {%- do adapter.commit() if target.type == 'duckdb' else none -%}
         {%- endif -%}

@@ -162,14 +162,14 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
     if ordered or people_filters:
         # Every funnel person is a person (funnel rows come from matched
         # people only), so a bare count needs no join.
-        joins.append("join marts.people p on p.person_id = a.person_id")
+        joins.append("join marts.people p on p.person_key = a.person_key")
     if cohort.reachable is not None:
-        joins.append("join marts.reachability r on r.person_id = a.person_id")
+        joins.append("join marts.reachability r on r.person_key = a.person_key")
         where.append(f"r.reachable_{cohort.reachable}")
     selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_id"
     sql = f"""
         with a as (
-            select person_id, {did_col} as did_at, {not_col or "null"} as not_at
+            select person_id, person_key, {did_col} as did_at, {not_col or "null"} as not_at
             from marts.person_campaign_funnel
             where campaign_id = $campaign and {did_col} is not null
         )

@@ -43,7 +43,7 @@ def build_path(warehouse: Path) -> Path:
 def connect_build(path: Path):
     """A writing connection to the working file (one writer at a time)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("ROLLCALL_MEMORY_LIMIT", "4GB")})
+    con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("ROLLCALL_MEMORY_LIMIT", "3GB")})
     try:
         yield con
     finally:

@@ -110,7 +110,11 @@ def test_funnel_rows(dbt_warehouse: Path) -> None:
         names = [d[0] for d in cur.description]
         # each row as {column: value} for the non-null first_* times
         rows = {
-            (r[0], r[1]): {k: v for k, v in zip(names[2:], r[2:], strict=True) if v is not None}
+            (r[0], r[1]): {
+                k: v
+                for k, v in zip(names[2:], r[2:], strict=True)
+                if v is not None and k.startswith("first_")
+            }
             for r in cur.fetchall()
         }
     finally:

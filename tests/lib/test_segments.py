@@ -134,16 +134,16 @@ def test_rebuild_after_new_data_keeps_every_assignment_and_records_who_entered_a
     # New data: Chloé reports spam (no longer reachable by email); Ian opened and is reachable.
     con.execute("update marts.reachability set reachable_email = false where person_id = 'p-chloe'")
     con.execute(
-        "insert into marts.people (person_id, first_name, email, country) "
-        "values ('p-ian', 'Ian', 'ian@example.org', 'CA')"
+        "insert into marts.people (person_id, person_key, first_name, email, country) "
+        "values ('p-ian', hash('p-ian'), 'Ian', 'ian@example.org', 'CA')"
     )
     con.execute(
-        "insert into marts.person_campaign_funnel (person_id, campaign_id, first_opened_at) "
-        "values ('p-ian', 'pro-act', '2026-06-03 09:00:00')"
+        "insert into marts.person_campaign_funnel (person_id, person_key, campaign_id, first_opened_at) "
+        "values ('p-ian', hash('p-ian'), 'pro-act', '2026-06-03 09:00:00')"
     )
     con.execute(
-        "insert into marts.reachability (person_id, email, reachable_email, reachable_sms) "
-        "values ('p-ian', 'ian@example.org', true, false)"
+        "insert into marts.reachability (person_id, person_key, email, reachable_email, reachable_sms) "
+        "values ('p-ian', hash('p-ian'), 'ian@example.org', true, false)"
     )
     # Even a changed holdout percent reshuffles nobody already assigned.
     second = one(holdout=50)

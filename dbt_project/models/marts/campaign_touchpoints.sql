@@ -24,3 +24,5 @@ from {{ ref('int_campaign_actions') }}
     where
         {{ new_or_rematched() }}
 {% endif %}
+-- Stored by campaign and action: a cohort's "within N days" reads one slice.
+order by campaign_id, action

@@ -1,8 +1,10 @@
 -- One row per Action Network person: email and phone as matched (trimmed
 -- lower-case email, E.164 phone; null when invalid), province_or_state and
 -- country resolved (country 'CA' = Canada; state 'CA' = California).
+-- person_key: the integer the cohort engine joins on (macros/person_key.sql).
 select
     person_id,
+    {{ person_key('person_id') }} as person_key,
     first_name,
     last_name,
     email_norm as email,

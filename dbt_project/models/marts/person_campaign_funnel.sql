@@ -42,7 +42,8 @@ select
     min(case when action = 'unsubscribed' then occurred_at end) as first_unsubscribed_at,
     min(case when action = 'texted' then occurred_at end) as first_texted_at,
     min(case when action = 'replied' then occurred_at end) as first_replied_at,
-    min(case when action = 'called' then occurred_at end) as first_called_at
+    min(case when action = 'called' then occurred_at end) as first_called_at,
+    {{ person_key('person_id') }} as person_key
 from actions
 group by person_id, campaign_id
 -- Stored by campaign: a cohort reads one campaign's rows and skips the rest.

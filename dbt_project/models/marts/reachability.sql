@@ -67,6 +67,7 @@ reasons as (
 
 select
     person_id,
+    {{ person_key('person_id') }} as person_key,
     email,
     phone,
     email_block_reason is null as reachable_email,

@@ -1,5 +1,7 @@
 """dbt models as Dagster assets, and the publish step that makes them readable."""
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -7,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import Warehouse
-from pipelines.defs.transform.project import rollcall_project
+from pipelines.defs.transform.project import DBT_DIR, rollcall_project
 from pipelines.lib import warehouse as wh
 
 POOL = "warehouse"
@@ -39,11 +41,12 @@ class Translator(DagsterDbtTranslator):
 def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     # Unit tests pin logic in the test suite; a production build runs the
     # models and their data tests.
-    args = ["build", "--exclude-resource-type", "unit_test"]
+    models = models_sha256()
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"models_sha256": models})]
     # Incremental builds: the event models absorb new events and new people;
     # anything else rebuilds from scratch (see full_refresh_reason).
     with warehouse.connect() as con:
-        reason = full_refresh_reason(con)
+        reason = full_refresh_reason(con, models)
     if reason:
         context.log.info(f"dbt full refresh: {reason}")
         args.append("--full-refresh")
@@ -85,15 +88,27 @@ _PEOPLE_STEALING_MATCHES = """
 """
 
 
-def full_refresh_reason(con) -> str | None:
+def models_sha256() -> str:
+    """One digest of the dbt models and macros: an incremental build adds to tables built by the same code."""
+    digest = hashlib.sha256()
+    for path in sorted(
+        p for folder in ("models", "macros") for p in (DBT_DIR / folder).rglob("*") if p.is_file()
+    ):
+        digest.update(str(path.relative_to(DBT_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def full_refresh_reason(con, models: str | None = None) -> str | None:
     """Why dbt must rebuild every model from scratch, or None when an incremental build is exact."""
+    # A log from before models_sha256 was kept counts as no log.
     has_log = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'intermediate' and table_name = 'dbt_build_log'"
+        "select count(*) from information_schema.columns where table_schema = 'intermediate' "
+        "and table_name = 'dbt_build_log' and column_name = 'models_sha256'"
     ).fetchone()[0]
     last = (
         con.execute(
-            "select campaigns_sha256, built_at from intermediate.dbt_build_log order by built_at desc limit 1"
+            "select campaigns_sha256, built_at, models_sha256 from intermediate.dbt_build_log "
+            "order by built_at desc limit 1"
         ).fetchone()
         if has_log
         else None
@@ -106,6 +121,8 @@ def full_refresh_reason(con) -> str | None:
     ).fetchone()
     if (campaigns[0] if campaigns else None) != last[0]:
         return "campaigns.yml changed"
+    if models is not None and models != last[2]:
+        return "the dbt models changed"
     if con.execute(_PEOPLE_STEALING_MATCHES, [last[1]]).fetchone()[0]:
         return "a person's email or phone changed under already-matched events"
     return None
