@@ -109,25 +109,25 @@ def add_people(con, n: int) -> None:
     con.execute(
         """
         insert into marts.people (person_id, person_key, first_name, last_name, email, zip_code, country)
-        select 'p-x' || lpad(i::varchar, 3, '0'), hash('p-x' || lpad(i::varchar, 3, '0')), 'X' || i, 'Person', 'x' || i || '@example.org',
+        select id, hash(id), 'X' || i, 'Person', 'x' || i || '@example.org',
                'M5V 2T6', 'CA'
-        from range(?) t(i)
+        from (select i, 'p-x' || lpad(i::varchar, 3, '0') as id from range(?) t(i))
         """,
         [n],
     )
     con.execute(
         """
         insert into marts.person_campaign_funnel (person_id, person_key, campaign_id, first_delivered_at)
-        select 'p-x' || lpad(i::varchar, 3, '0'), hash('p-x' || lpad(i::varchar, 3, '0')), 'pharmacare', timestamp '2026-06-01 10:00:00'
-        from range(?) t(i)
+        select id, hash(id), 'pharmacare', timestamp '2026-06-01 10:00:00'
+        from (select i, 'p-x' || lpad(i::varchar, 3, '0') as id from range(?) t(i))
         """,
         [n],
     )
     con.execute(
         """
         insert into marts.reachability (person_id, person_key, email, reachable_email, reachable_sms)
-        select 'p-x' || lpad(i::varchar, 3, '0'), hash('p-x' || lpad(i::varchar, 3, '0')), 'x' || i || '@example.org', i % 7 <> 3, false
-        from range(?) t(i)
+        select id, hash(id), 'x' || i || '@example.org', i % 7 <> 3, false
+        from (select i, 'p-x' || lpad(i::varchar, 3, '0') as id from range(?) t(i))
         """,
         [n],
     )
