@@ -58,12 +58,15 @@ def _df(sql: str, params: dict | None = None) -> pl.DataFrame:
     return _frame(version(), sql, params or {})
 
 
-def _scope(alias: str, scope: str | None, params: dict) -> str:
-    """A join that keeps only the scoped affiliate's people (empty for an admin)."""
+def _scope(alias: str, scope: str | None, params: dict, key: str = "person_id") -> str:
+    """A join that keeps only the scoped affiliate's people (empty for an admin).
+
+    `key` person_key for tables that carry it (the integer join is faster).
+    """
     if scope is None:
         return ""
     params["scope"] = scope
-    return f"join marts.people sp on sp.person_id = {alias}.person_id and sp.affiliate = $scope"
+    return f"join marts.people sp on sp.{key} = {alias}.{key} and sp.affiliate = $scope"
 
 
 # ------------------------------------------------------------------ registry and filter values
@@ -169,7 +172,7 @@ def _opened(include_machine_opens: bool) -> str:
 def funnel(campaign: str, scope: str | None, include_machine_opens: bool = False) -> dict[str, int]:
     """People per step (each step counted on its own: a caller need not have opened)."""
     params: dict = {"campaign": campaign}
-    join = _scope("f", scope, params)
+    join = _scope("f", scope, params, "person_key")
     opened = _opened(include_machine_opens)
     return _df(
         f"""
@@ -199,7 +202,7 @@ def funnel_breakdown(campaign: str, by: str, scope: str | None, include_machine_
                count(f.first_clicked_at) as clicked, count(f.first_texted_at) as texted,
                count(f.first_called_at) as called
         from marts.person_campaign_funnel f
-        join marts.people p on p.person_id = f.person_id
+        join marts.people p on p.person_key = f.person_key
         where f.campaign_id = $campaign {scope_where}
         group by 1
         order by delivered desc, texted desc, grp
@@ -214,7 +217,7 @@ TIME_TO_CALL_BUCKETS = ("lt1h", "1_6h", "6_24h", "1_2d", "2_3d", "3_7d", "7_14d"
 def time_to_call(campaign: str, scope: str | None, include_machine_opens: bool = False) -> dict:
     """How long after their first open people made their first call (openers who called after opening)."""
     params: dict = {"campaign": campaign}
-    join = _scope("f", scope, params)
+    join = _scope("f", scope, params, "person_key")
     opened = _opened(include_machine_opens)
     df = _df(
         f"""

@@ -708,6 +708,16 @@ def _load_sendgrid(con, files, now, result) -> dict:
                 _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=lenient)),
                 {"paths": paths, "now": now},
             )
+    # An NDJSON file that loaded a row per line has nothing to reject: only
+    # the others are read again.
+    if ndjson:
+        loaded = dict(
+            con.execute(
+                "select _source_file, count(*) from raw.sendgrid_events where _loaded_at = ? group by 1",
+                [now],
+            ).fetchall()
+        )
+        ndjson = [p for p in ndjson if loaded.get(p, 0) != _count_lines(p)]
     # One numbered pass finds the rows to reject and their lines: with
     # insertion order preserved, rows come file by file, line by line, so a
     # row's line is its number less its file's first number. The lenient
@@ -746,6 +756,16 @@ def _load_sendgrid(con, files, now, result) -> dict:
         result.rows_loaded += loaded
         result.rows_rejected += rejected
     return {file: (loaded, rejected) for file, loaded, rejected in counts}
+
+
+def _count_lines(path: str) -> int:
+    """Lines in a file (a last line without a newline counts)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
 
 
 def _first_char(path: Path) -> str:

@@ -39,7 +39,6 @@ select
     events.email_campaign_id,
     events.is_machine_open,
     events.bounce_type,
-    events.url,
     emails.person_id,
     events.loaded_at
 from events

@@ -14,6 +14,9 @@ deduplicated as (
 
 ),
 
+-- The columns the warehouse reads; the rest of the payload (sg_message_id,
+-- category, url, reason: long strings) stays in raw.sendgrid_events and is
+-- not copied again for tens of millions of events.
 renamed as (
 
     select
@@ -22,13 +25,9 @@ renamed as (
         {{ blank_to_null('email') }} as email,
         lower({{ blank_to_null('email_norm') }}) as email_norm,
         cast(event_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        {{ blank_to_null('sg_message_id') }} as sg_message_id,
         -- the custom arg; matched to campaigns.email_campaign_id
         {{ blank_to_null('campaign_id') }} as email_campaign_id,
-        {{ blank_to_null('category') }} as category,
-        {{ blank_to_null('url') }} as url,
         coalesce(cast(machine_open as {{ dbt.type_boolean() }}), false) as is_machine_open,
-        {{ blank_to_null('reason') }} as reason,
         lower({{ blank_to_null('bounce_type') }}) as bounce_type,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 
