@@ -442,8 +442,8 @@ def unmatched() -> pl.DataFrame:
     """Events whose email or phone matched no person, per channel."""
     return _df(
         """
-        select channel, count(*) as events, count(distinct identifier) as identifiers
-        from marts.touchpoints where person_id is null group by channel order by channel
+        select channel, sum(events)::bigint as events, count(identifier) as identifiers
+        from marts.unmatched_identifiers group by channel order by channel
         """
     )
 
@@ -452,9 +452,9 @@ def unmatched_identifiers(limit: int = 100) -> pl.DataFrame:
     """The most frequent unmatched emails/phones: admins only."""
     return _df(
         """
-        select channel, identifier, count(*) as events, max(occurred_at) as last_seen
-        from marts.touchpoints where person_id is null
-        group by all order by events desc, identifier limit $limit
+        select channel, identifier, events, last_seen
+        from marts.unmatched_identifiers
+        order by events desc, identifier limit $limit
         """,
         {"limit": limit},
     )

@@ -85,6 +85,7 @@ def test_build_creates_every_mart(dbt_warehouse: Path) -> None:
         "weekly_activity",
         "campaign_summary",
         "geography_summary",
+        "unmatched_identifiers",
     }
 
 

@@ -32,5 +32,17 @@ def prepare() -> None:
         raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
 
 
-if not rollcall_project.manifest_path.exists():
+def _manifest_is_stale() -> bool:
+    """No manifest, or a model, macro or project file newer than it."""
+    manifest = rollcall_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros"):
+        sources += (DBT_DIR / folder).rglob("*")
+    return any(path.stat().st_mtime > built for path in sources if path.is_file())
+
+
+if _manifest_is_stale():
     prepare()
