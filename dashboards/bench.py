@@ -19,11 +19,10 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboards import queries
+from dashboards import queries, ui
 from dashboards.auth import User
 
 APP = Path(__file__).resolve().parent / "app.py"
-PAGES = ("cohort_builder", "campaign_funnel", "follow_up", "overview", "data_health", "getting_started")
 
 
 def _timed(step) -> float:
@@ -41,7 +40,7 @@ def _app(user: User) -> AppTest:
 
 def first_renders(user: User) -> dict[str, float]:
     times = {}
-    for page in PAGES:
+    for page in ui.PAGES:
         st.cache_data.clear()
         at = _app(user)
         at.run()  # the default page; its cost is not counted for this one

@@ -358,42 +358,16 @@ def follow_up(follow: dict, did: str, scope: str | None) -> dict:
 def segment_lift(scope: str | None) -> pl.DataFrame:
     """Saved segments' measured lift (dbt `segments.segment_lift`): treatment against held-out control.
 
-    For an affiliate-scoped user the same numbers are counted over that
-    affiliate's members only (from `segments.segment_outcomes`), with the
-    model's Wald interval: lift ± 1.96·sqrt(p_t(1−p_t)/n_t + p_c(1−p_c)/n_c).
+    For an affiliate-scoped user, the same numbers over that affiliate's
+    members only (dbt `segments.segment_lift_by_affiliate`, the same formula).
     Empty when no segment has been built yet.
     """
     params: dict = {}
     if scope is None:
         sql = "select * from segments.segment_lift order by segment_id"
     else:
-        sql = f"""
-            with counts as (
-                select d.segment_id, d.name_en, d.name_fr, d.outcome_event, d.outcome_window_days,
-                       count(o.person_id) filter (where o.arm = 'treatment') as n_treatment,
-                       count(o.person_id) filter (where o.arm = 'control') as n_control,
-                       count(o.person_id) filter (where o.arm = 'treatment' and o.converted)
-                           as converted_treatment,
-                       count(o.person_id) filter (where o.arm = 'control' and o.converted)
-                           as converted_control
-                from segments.definitions d
-                left join (
-                    select o.* from segments.segment_outcomes o {_scope("o", scope, params)}
-                ) o on o.segment_id = d.segment_id
-                group by all
-            ),
-            rates as (
-                select *, converted_treatment / nullif(n_treatment, 0) as rate_treatment,
-                       converted_control / nullif(n_control, 0) as rate_control
-                from counts
-            )
-            select *, rate_treatment - rate_control as lift,
-                   lift - 1.96 * sqrt(rate_treatment * (1 - rate_treatment) / n_treatment
-                                      + rate_control * (1 - rate_control) / n_control) as lift_ci_low,
-                   lift + 1.96 * sqrt(rate_treatment * (1 - rate_treatment) / n_treatment
-                                      + rate_control * (1 - rate_control) / n_control) as lift_ci_high
-            from rates order by segment_id
-        """
+        params["scope"] = scope
+        sql = "select * from segments.segment_lift_by_affiliate where affiliate = $scope order by segment_id"
     v = version()
     with _connect(v) as con:
         built = con.sql(

@@ -7,6 +7,8 @@ import streamlit as st
 from dashboards.auth import User
 from dashboards.i18n import LANGUAGES, Texts
 
+# The page files (dashboards/pages/<name>.py), in the order of the navigation.
+PAGES = ("cohort_builder", "campaign_funnel", "follow_up", "overview", "data_health", "getting_started")
 COLORS = {  # one colour per step/channel, the same on every page
     "delivered": "#1f4e79",
     "opened": "#2e86c1",

@@ -51,9 +51,9 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
 
     import dagster as dg
 
-    from pipelines.defs.transform.project import prepare
+    from pipelines.defs.transform.project import ensure_manifest
 
-    prepare()
+    ensure_manifest()
     from pipelines.definitions import defs
 
     job_def = defs().resolve_job_def(job)

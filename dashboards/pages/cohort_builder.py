@@ -18,6 +18,15 @@ T = ui.texts()
 me = ui.user()
 ANY = "*"  # the "no filter" option (a string: None does not survive a session-persisted widget)
 
+
+def optional(label: str, values, key: str, any_label: str, name=str, **kwargs):
+    """A select whose first choice, ANY, asks for nothing; None for it."""
+    value = ui.select(
+        label, [ANY, *values], key, format_func=lambda v: any_label if v == ANY else name(v), **kwargs
+    )
+    return None if value == ANY else value
+
+
 st.title(T("cohort.title"))
 st.caption(T("cohort.intro"))
 ui.scope_note(T, me)
@@ -41,13 +50,16 @@ with q2:
         default="opened",
         format_func=lambda e: T(f"event.{e}"),
     )
+
+
 with q3:
-    did_not = ui.select(
+    did_not = optional(
         T("cohort.did_not"),
-        [ANY, *EVENTS],
+        EVENTS,
         "cb_did_not",
+        T("cohort.did_not_none"),
+        lambda e: T(f"event.{e}"),
         default="called",
-        format_func=lambda e: T("cohort.did_not_none") if e == ANY else T(f"event.{e}"),
     )
 with q4:
     within = ui.number(
@@ -58,58 +70,40 @@ with q4:
         step=1,
         placeholder=T("cohort.within_ever"),
         help=T("cohort.within_help"),
-        disabled=did_not == ANY,
+        disabled=did_not is None,
     )
 
 # ---------------------------------------------------------------- the filters
-geo_values = [ANY] + [f"{country}:{code}" for country, code, _ in options["geos"]]
 geo_counts = {f"{country}:{code}": n for country, code, n in options["geos"]}
 
 
-def geo_label(value: str | None) -> str:
-    if value == ANY:
-        return T("common.all")
+def geo_label(value: str) -> str:
     country, code = value.split(":")
     return f"{code} · {T(f'country.{country}')} ({T.int(geo_counts[value])})"
 
 
 f1, f2, f3, f4, f5 = st.columns([3, 3, 3, 2, 3])
 with f1:
-    geo = ui.select(T("cohort.geo"), geo_values, "cb_geo", format_func=geo_label)
+    geo = optional(T("cohort.geo"), geo_counts, "cb_geo", T("common.all"), geo_label)
 with f2:
-    district = ui.select(
-        T("cohort.district"),
-        [ANY, *options["districts"]],
-        "cb_district",
-        format_func=lambda d: T("common.all") if d == ANY else d,
-    )
+    district = optional(T("cohort.district"), options["districts"], "cb_district", T("common.all"))
 with f3:
-    affiliate = ui.select(
-        T("cohort.affiliate"),
-        [ANY, *options["affiliates"]],
-        "cb_affiliate",
-        format_func=lambda a: T("common.all") if a == ANY else a,
-    )
+    affiliate = optional(T("cohort.affiliate"), options["affiliates"], "cb_affiliate", T("common.all"))
 with f4:
-    language = ui.select(
-        T("cohort.language"),
-        [ANY, *cohorts.LANGUAGES],
-        "cb_language",
-        format_func=lambda code: T("common.all") if code == ANY else T(f"language.{code}"),
+    language = optional(
+        T("cohort.language"), cohorts.LANGUAGES, "cb_language", T("common.all"), lambda c: T(f"language.{c}")
     )
 with f5:
-    reachable = ui.select(
+    reachable = optional(
         T("cohort.reachable"),
-        [ANY, *cohorts.CHANNELS],
+        cohorts.CHANNELS,
         "cb_reachable",
-        format_func=lambda c: T("common.anyone") if c == ANY else T(f"reachable.{c}"),
+        T("common.anyone"),
+        lambda c: T(f"reachable.{c}"),
     )
 machine = ui.check(T("cohort.machine_opens"), "cb_machine", help=T("cohort.machine_opens_help"))
 
 # ---------------------------------------------------------------- ask the engine
-did_not, geo, district, affiliate, language, reachable = (
-    None if v == ANY else v for v in (did_not, geo, district, affiliate, language, reachable)
-)
 if did_not is not None and did_not == did:
     st.warning(T("cohort.same_event"))
     st.stop()

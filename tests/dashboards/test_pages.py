@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboards import queries
+from dashboards import queries, ui
 from pipelines.lib import cohorts
 from tests.dashboards.apptest import metrics, open_page, shown_text
 from tests.dashboards.conftest import ADMIN, OHIO, PASSWORDS
@@ -124,14 +124,7 @@ def test_switching_language_keeps_the_cohort_choices():
 
 
 def test_every_page_renders_for_a_scoped_user():
-    for page in (
-        "cohort_builder",
-        "campaign_funnel",
-        "follow_up",
-        "overview",
-        "data_health",
-        "getting_started",
-    ):
+    for page in ui.PAGES:
         at = open_page(page, OHIO)
         assert not at.exception
         if page != "getting_started" and page != "data_health":

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from dashboards import auth, queries
+from dashboards import auth, queries, ui
 from pipelines.lib import cohorts
 from pipelines.lib.warehouse import connect_read
 from tests.dashboards.apptest import open_page, shown_text
@@ -60,14 +60,7 @@ def test_scoped_cohort_counts_and_downloads_hold_only_the_affiliates_people():
 
 
 def test_no_page_shows_a_person_of_another_affiliate_to_a_scoped_user():
-    for page in (
-        "cohort_builder",
-        "campaign_funnel",
-        "follow_up",
-        "overview",
-        "data_health",
-        "getting_started",
-    ):
+    for page in ui.PAGES:
         at = open_page(page, OHIO)
         text = shown_text(at)
         assert_no_other_person(text)

@@ -12,10 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
-
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT_DIR = ROOT / "dbt_project"
 
 
 def _load_fixture_module():
@@ -28,30 +24,11 @@ def _load_fixture_module():
 
 
 @pytest.fixture(scope="module")
-def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory, dbt) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_build")
     path = _load_fixture_module().build(tmp / "warehouse.duckdb")
 
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ROLLCALL_WAREHOUSE", str(path))
-    mp.setenv("ROLLCALL_BUILD_DB", str(path))
-    try:
-        res = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(PROJECT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-            ]
-        )
-    finally:
-        mp.undo()
-    assert res.success, f"dbt build failed: {res.exception or res.result}"
+    dbt(path)
     return path
 
 

@@ -17,11 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 
 from pipelines.lib import segments as seg
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 ENTERED = dt.datetime(2026, 6, 10, 9, 0)
 PLANTED = {"treatment": 0.30, "control": 0.20}
 
@@ -37,6 +35,11 @@ def generate(path: Path, n: int = 4000, seed: int = 20260610) -> dict[str, list[
     con.execute(
         "create table marts.campaign_touchpoints (touchpoint_id varchar, campaign_id varchar,"
         " person_id varchar, action varchar, occurred_at timestamp, is_machine_open boolean)"
+    )
+    # the people segment_lift_by_affiliate groups by: one affiliate for everyone
+    con.execute("create table marts.people (person_id varchar, affiliate varchar)")
+    con.execute(
+        "insert into marts.people select 'p' || lpad(i::varchar, 5, '0'), 'A' from range(?) t(i)", [n]
     )
     con.execute(
         "insert into segments.definitions (segment_id, name_en, name_fr, channel, holdout_percent,"
@@ -68,31 +71,18 @@ def generate(path: Path, n: int = 4000, seed: int = 20260610) -> dict[str, list[
 
 
 @pytest.fixture(scope="module")
-def lift(tmp_path_factory) -> tuple[dict, dict]:
+def lift(tmp_path_factory, dbt) -> tuple[dict, dict]:
     tmp = tmp_path_factory.mktemp("lift")
     path = tmp / "warehouse.duckdb"
     planted = generate(path)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROLLCALL_BUILD_DB", str(path))
-        res = dbtRunner().invoke(
-            [
-                "build",
-                "--select",
-                "path:models/segments",  # models, data tests and unit tests of the folder
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(PROJECT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-            ]
-        )
-    assert res.success, f"dbt build failed: {res.exception or res.result}"
+    dbt(path, "--select", "path:models/segments")  # models, data tests and unit tests
     con = duckdb.connect(str(path))  # as dbt's in-process connection was opened
     row = con.sql("select * from segments.segment_lift").to_arrow_table().to_pylist()
+    by_affiliate = con.sql("select * exclude (affiliate) from segments.segment_lift_by_affiliate").fetchall()
+    whole = con.sql("select * from segments.segment_lift").fetchall()
     con.close()
+    # everyone is in affiliate A: its row is the federation's, by the same formula
+    assert by_affiliate == whole
     assert len(row) == 1
     return planted, row[0]
 

@@ -14,7 +14,8 @@
 -- It is made when that leg is completed with duration_seconds >= the
 -- campaign's min_call_seconds; its time is the leg's started_at. It counts
 -- for every campaign whose call numbers list the number reached.
--- Incremental: as int_touchpoints (campaigns.yml changes rebuild fully).
+-- Incremental: the texts/calls loaded since the last build, and those of people
+-- loaded since (campaigns.yml changes rebuild fully).
 with
 
 legs as (

@@ -10,7 +10,8 @@
 -- "texted": an outbound text with status delivered or sent, sent from the
 -- campaign's sms_from_e164 with sms_sent_from <= sent_at < sms_sent_until
 -- (a missing bound leaves that side open).
--- Incremental: as int_touchpoints (campaigns.yml changes rebuild fully).
+-- Incremental: the texts/calls loaded since the last build, and those of people
+-- loaded since (campaigns.yml changes rebuild fully).
 with
 
 messages as (

@@ -141,6 +141,7 @@ MARTS = [key for key in rollcall_dbt_models.keys if key.path[0] == "marts"]
         ["segments", "membership"],
         ["segments", "segment_outcomes"],
         ["segments", "segment_lift"],
+        ["segments", "segment_lift_by_affiliate"],
     ],
     group_name="published",
     kinds={"duckdb"},

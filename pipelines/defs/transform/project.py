@@ -21,17 +21,6 @@ rollcall_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 rollcall_project.prepare_if_dev()
 
 
-def prepare() -> None:
-    """Parse the dbt project so its manifest matches the models on disk (a few seconds)."""
-    done = subprocess.run(
-        [DBT, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
-
-
 def _manifest_is_stale() -> bool:
     """No manifest, or a model, macro or project file newer than it."""
     manifest = rollcall_project.manifest_path
@@ -44,5 +33,17 @@ def _manifest_is_stale() -> bool:
     return any(path.stat().st_mtime > built for path in sources if path.is_file())
 
 
-if _manifest_is_stale():
-    prepare()
+def ensure_manifest() -> None:
+    """Parse the dbt project (a few seconds) when its manifest is missing or older than a model."""
+    if not _manifest_is_stale():
+        return
+    done = subprocess.run(
+        [DBT, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+
+
+ensure_manifest()
