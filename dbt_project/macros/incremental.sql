@@ -50,8 +50,8 @@
     The build log: one row per completed build of the event marts, written
     after the run (on-run-end). `campaigns_sha256` is the campaigns.yml the
     build attributed with; `events_loaded_through` the latest event it
-    processed; `models_sha256` the dbt models and macros it ran (passed as a
-    var). The Python side compares them with raw and the project on disk to
+    processed; `models_sha256` the dbt models and macros it ran (the dbt asset
+    passes it in ROLLCALL_MODELS_SHA256: a var would defeat partial parsing). The Python side compares them with raw and the project on disk to
     decide whether a full refresh is needed; person_campaign_funnel reads its watermark here.
 -#}
 {% macro build_log_relation() -%}
@@ -101,7 +101,7 @@
                         )
                     ),
                     (select max(loaded_at) from {{ actions }}),
-                    '{{ var("models_sha256", "") }}'
+                    '{{ env_var("ROLLCALL_MODELS_SHA256", "") }}'
             {%- endcall -%}
             {%- do adapter.commit() if target.type == 'duckdb' else none -%}
         {%- endif -%}
@@ -139,9 +139,10 @@
     once: only the repeated ones are ranked (ranking every row costs several
     times more on tens of millions of events). Incremental: only rows loaded
     since this model's watermark, minus ids already kept (a repeat landed
-    later never replaces the first copy).
+    later never replaces the first copy). `loaded_at` and `source_file` name
+    the relation's load time and file (raw's `_loaded_at`, `_source_file`).
 -#}
-{% macro first_landed_copies(source_relation, raw_key, kept_key) -%}
+{% macro first_landed_copies(source_relation, raw_key, kept_key, loaded_at='_loaded_at', source_file='_source_file') -%}
     {#- The landed rows, written out at each use: a CTE read three times
         would be materialized, a copy of every event. -#}
     {%- set landed -%}
@@ -150,7 +151,7 @@
             where
                 {{ raw_key }} is not null
                 {%- if is_incremental() %}
-                    and _loaded_at > {{ incremental_watermark() }}
+                    and {{ loaded_at }} > {{ incremental_watermark() }}
                 {%- endif %}
         )
     {%- endset -%}
@@ -178,7 +179,7 @@
                 landed.*,
                 row_number() over (
                     partition by landed.{{ raw_key }}
-                    order by landed._loaded_at, landed._source_file
+                    order by landed.{{ loaded_at }}, landed.{{ source_file }}
                 ) as copy_number
             from {{ landed }} as landed
             inner join {{ repeated }} as repeated

@@ -7,19 +7,53 @@
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
 
--- Every SendGrid event, matched to a person by normalised email
--- (person_id null = unmatched; kept, never dropped).
--- Incremental: events loaded since the last build, and events to an email
--- of a person loaded since (re)matched.
+-- Every SendGrid event once (the first landed copy of its sg_event_id: a
+-- webhook post or export landed twice holds the same events again), matched
+-- to a person by normalised email (person_id null = unmatched; kept, never
+-- dropped).
+-- Incremental: events landed since the last build (a repeat of an event
+-- already kept never replaces it), and events already kept whose email
+-- belongs to a person loaded since, matched again.
 with
+
+landed as (
+
+    {{ first_landed_copies(
+        ref('stg_sendgrid__events'), 'sg_event_id', 'sg_event_id',
+        loaded_at='loaded_at', source_file='source_file'
+    ) }}
+
+),
 
 events as (
 
-    select * from {{ ref('stg_sendgrid__events') }}
+    select
+        sg_event_id,
+        event_type,
+        email_norm,
+        coalesce(email_norm, email) as identifier,
+        occurred_at,
+        email_campaign_id,
+        is_machine_open,
+        bounce_type,
+        loaded_at
+    from landed
+
     {% if is_incremental() %}
-        where
-            loaded_at > {{ incremental_watermark() }}
-            or email_norm in ({{ people_loaded_since('email_norm') }})
+        union all
+
+        select
+            sg_event_id,
+            event_type,
+            email_norm,
+            identifier,
+            occurred_at,
+            email_campaign_id,
+            is_machine_open,
+            bounce_type,
+            loaded_at
+        from {{ this }}
+        where email_norm in ({{ people_loaded_since('email_norm') }})
     {% endif %}
 
 ),
@@ -34,7 +68,7 @@ select
     events.sg_event_id,
     events.event_type,
     events.email_norm,
-    coalesce(events.email_norm, events.email) as identifier,
+    events.identifier,
     events.occurred_at,
     events.email_campaign_id,
     events.is_machine_open,
