@@ -11,7 +11,7 @@
 5. Prints the table and writes it to bench/results.md with the date and machine.
 
 Usage: python bench/run.py [--people N] [--campaigns K] [--email-share F] [--runs 20]
-                           [--keep-warehouse FILE]
+                           [--keep-warehouse FILE] [--results FILE]
 """
 
 from __future__ import annotations
@@ -193,6 +193,9 @@ def main() -> None:
     parser.add_argument("--email-share", type=float, default=0.3)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--keep-warehouse", type=Path, help="move the published warehouse here at the end")
+    parser.add_argument(
+        "--results", type=Path, default=HERE / "results.md", help="where to write the table (bench/results.md)"
+    )
     args = parser.parse_args()
 
     landing = landing_for(args)
@@ -280,7 +283,7 @@ def measure(args, landing: Path, work: Path) -> None:
     ]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
-    (HERE / "results.md").write_text(text)
+    args.results.write_text(text)
     if args.keep_warehouse:
         shutil.move(warehouse, args.keep_warehouse)
 

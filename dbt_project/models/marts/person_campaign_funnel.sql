@@ -10,41 +10,69 @@
 -- One row per person x campaign with any attributed action: the first time
 -- of each action. first_opened_at counts human opens only;
 -- first_opened_any_at counts machine (privacy-proxy) opens too.
--- Incremental: every person with an action loaded since the last completed
--- build (the build log), or loaded since themselves, has all their rows
--- worked out again from all their actions, so a late event with an earlier
--- time moves a first time back exactly as a full build would.
+-- Incremental: the actions loaded since the last completed build (the build
+-- log), and those of people loaded since, are folded into the rows already
+-- held, first time by first time (the earlier wins; a late event with an
+-- earlier time moves a first time back). Exact because campaign_touchpoints
+-- only gains actions between builds: a change that would take an action
+-- away from a person runs a full refresh (pipelines/defs/transform/assets.py).
 with
 
 actions as (
 
     select * from {{ ref('campaign_touchpoints') }}
     {% if is_incremental() %}
-        where person_id in (
-            select changed.person_id from {{ ref('campaign_touchpoints') }} as changed
-            where changed.loaded_at > {{ last_build_events_loaded_through() }}
-            union all
-            {{ people_loaded_since('person_id') }}
-        )
+        where
+            loaded_at > {{ last_build_events_loaded_through() }}
+            or person_id in ({{ people_loaded_since('person_id') }})
     {% endif %}
+
+),
+
+firsts as (
+
+    select
+        person_id,
+        campaign_id,
+        min(case when action = 'delivered' then occurred_at end) as first_delivered_at,
+        min(case when action = 'opened' and not is_machine_open then occurred_at end)
+            as first_opened_at,
+        min(case when action = 'opened' then occurred_at end) as first_opened_any_at,
+        min(case when action = 'clicked' then occurred_at end) as first_clicked_at,
+        min(case when action = 'bounced' then occurred_at end) as first_bounced_at,
+        min(case when action = 'unsubscribed' then occurred_at end) as first_unsubscribed_at,
+        min(case when action = 'texted' then occurred_at end) as first_texted_at,
+        min(case when action = 'replied' then occurred_at end) as first_replied_at,
+        min(case when action = 'called' then occurred_at end) as first_called_at
+    from actions
+    group by person_id, campaign_id
 
 )
 
+{% set times = [
+    'first_delivered_at', 'first_opened_at', 'first_opened_any_at', 'first_clicked_at',
+    'first_bounced_at', 'first_unsubscribed_at', 'first_texted_at', 'first_replied_at',
+    'first_called_at',
+] %}
+
 select
-    person_id,
-    campaign_id,
-    min(case when action = 'delivered' then occurred_at end) as first_delivered_at,
-    min(case when action = 'opened' and not is_machine_open then occurred_at end)
-        as first_opened_at,
-    min(case when action = 'opened' then occurred_at end) as first_opened_any_at,
-    min(case when action = 'clicked' then occurred_at end) as first_clicked_at,
-    min(case when action = 'bounced' then occurred_at end) as first_bounced_at,
-    min(case when action = 'unsubscribed' then occurred_at end) as first_unsubscribed_at,
-    min(case when action = 'texted' then occurred_at end) as first_texted_at,
-    min(case when action = 'replied' then occurred_at end) as first_replied_at,
-    min(case when action = 'called' then occurred_at end) as first_called_at,
-    {{ person_key('person_id') }} as person_key
-from actions
-group by person_id, campaign_id
+    firsts.person_id,
+    firsts.campaign_id,
+    {% for time in times %}
+        {% if is_incremental() %}
+            -- least() skips nulls on DuckDB and Spark
+            least(firsts.{{ time }}, held.{{ time }}) as {{ time }},
+        {% else %}
+            firsts.{{ time }},
+        {% endif %}
+    {% endfor %}
+    {{ person_key('firsts.person_id') }} as person_key
+from firsts
+{% if is_incremental() %}
+    left join {{ this }} as held
+        on
+            firsts.person_id = held.person_id
+            and firsts.campaign_id = held.campaign_id
+{% endif %}
 -- Stored by campaign: a cohort reads one campaign's rows and skips the rest.
-order by campaign_id, person_id
+order by firsts.campaign_id, firsts.person_id

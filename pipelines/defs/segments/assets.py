@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import Landing, Warehouse
 from pipelines.defs.transform.assets import Translator
-from pipelines.defs.transform.project import rollcall_project
+from pipelines.defs.transform.project import keep_partial_parse, rollcall_project
 from pipelines.lib import segments as seg
 from pipelines.lib import warehouse as wh
 
@@ -126,7 +126,9 @@ def segment_exports(
     pool=POOL,
 )
 def segment_lift_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    yield from invocation.stream()
+    keep_partial_parse(invocation)
 
 
 # What `rollcall segments build` runs: rebuild segments on the current marts,

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import Warehouse
-from pipelines.defs.transform.project import DBT_DIR, rollcall_project
+from pipelines.defs.transform.project import DBT_DIR, keep_partial_parse, rollcall_project
 from pipelines.lib import warehouse as wh
 
 POOL = "warehouse"
@@ -53,7 +53,9 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     if reason:
         context.log.info(f"dbt full refresh: {reason}")
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    keep_partial_parse(invocation)
 
 
 # --- Incremental builds (docs/contract.md) ---------------------------------
@@ -126,7 +128,11 @@ def full_refresh_reason(con, models: str | None = None) -> str | None:
         return "campaigns.yml changed"
     if models is not None and models != last[2]:
         return "the dbt models changed"
-    if con.execute(_PEOPLE_STEALING_MATCHES, [last[1]]).fetchone()[0]:
+    # Only people loaded since can take matches away (a scan of every event: skipped when none were).
+    people_since = con.execute(
+        "select count(*) from staging.stg_action_network__people where loaded_at > ?", [last[1]]
+    ).fetchone()[0]
+    if people_since and con.execute(_PEOPLE_STEALING_MATCHES, [last[1]]).fetchone()[0]:
         return "a person's email or phone changed under already-matched events"
     return None
 
