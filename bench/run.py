@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--keep-warehouse", type=Path, help="move the published warehouse here at the end")
     parser.add_argument(
-        "--results", type=Path, default=HERE / "results.md", help="where to write the table (bench/results.md)"
+        "--results", type=Path, default=HERE / "results.md", help="the table's file (bench/results.md)"
     )
     args = parser.parse_args()
 
