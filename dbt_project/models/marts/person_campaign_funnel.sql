@@ -58,14 +58,17 @@ firsts as (
 select
     firsts.person_id,
     firsts.campaign_id,
-    {% for time in times %}
-        {% if is_incremental() %}
-            -- least() skips nulls on DuckDB and Spark
+    -- incremental: the earlier of the new and the held time (least()
+    -- skips nulls on DuckDB and Spark)
+    {% if is_incremental() %}
+        {% for time in times %}
             least(firsts.{{ time }}, held.{{ time }}) as {{ time }},
-        {% else %}
+        {% endfor %}
+    {% else %}
+        {% for time in times %}
             firsts.{{ time }},
-        {% endif %}
-    {% endfor %}
+        {% endfor %}
+    {% endif %}
     {{ person_key('firsts.person_id') }} as person_key
 from firsts
 {% if is_incremental() %}
