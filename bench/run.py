@@ -227,7 +227,23 @@ def measure(args, landing: Path, work: Path) -> None:
 
     print("a new day …", flush=True)
     day = work / "landing-day2"
-    added = new_day(landing, day)
+    # In a process of its own: a child forked from a bench grown by this
+    # DuckDB work would count the bench's memory in its own peak.
+    made = subprocess.run(
+        [
+            PY,
+            "-c",
+            "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); from run import new_day; "
+            "print(new_day(Path(sys.argv[2]), Path(sys.argv[3])))",
+            str(HERE),
+            str(landing),
+            str(day),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    added = int(made.stdout.split()[-1])
     d_wall, d_peak, d_steps = rollcall_run(day, warehouse)
 
     print("cohorts …", flush=True)
