@@ -386,7 +386,7 @@ def _reject(con: duckdb.DuckDBPyConnection, source: str, now: dt.datetime, table
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, result: LoadResult) -> None:
-    """Append the good rows; raw keeps every landed row (staging counts an event once)."""
+    """Append the good rows; raw keeps every landed row (dbt counts an event once: its first landed copy)."""
     result.rows_loaded += con.execute(f"insert into raw.{table} select {select_sql} from _good g").fetchall()[
         0
     ][0]
