@@ -9,7 +9,9 @@ row, a warehouse built from scratch over the same landing folder.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 
 from pipelines.defs.transform import assets as transform_assets
 from pipelines.defs.transform.assets import full_refresh_reason, models_sha256
+from pipelines.defs.transform.project import DBT, DBT_DIR
 from pipelines.lib import warehouse as wh
 from pipelines.lib.ingest import load_source
 from pipelines.run import run_all
@@ -259,6 +262,52 @@ def test_changed_dbt_models_force_a_full_refresh(built, tmp_path):
     with wh.connect_build(wh.build_path(warehouse)) as con:
         assert full_refresh_reason(con, models_sha256()) is None
         assert full_refresh_reason(con, "another version of the models") == "the dbt models changed"
+
+
+def _daily_unique_tests(build: Path, root: Path) -> list[str]:
+    """Run the event models' daily unique tests on a build file; the failing tests' names.
+
+    In a dbt process of its own: dbt-duckdb keeps the file open in the
+    process that ran it, with settings the test's own connection lacks.
+    """
+    subprocess.run(
+        [
+            DBT,
+            "test",
+            "--select",
+            "test_name:unique_since_last_build",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(root / "target"),
+            "--log-path",
+            str(root / "logs"),
+        ],
+        env={**os.environ, "ROLLCALL_BUILD_DB": str(build)},
+        capture_output=True,
+    )
+    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    tests = [r for r in results if r["unique_id"].startswith("test.")]
+    assert len(tests) == 3, [r["unique_id"] for r in tests]
+    assert {r["status"] for r in tests} <= {"pass", "fail"}, tests
+    return [r["unique_id"] for r in tests if r["status"] == "fail"]
+
+
+def test_a_new_event_repeating_a_held_id_fails_the_daily_unique_test(built, tmp_path):
+    # A daily build checks only the keys of rows loaded since the last build,
+    # against every row held: a new row repeating an old key is caught.
+    _, warehouse = _yesterday(built, tmp_path)
+    build = wh.build_path(warehouse)
+    assert _daily_unique_tests(build, tmp_path) == []
+    with wh.connect_build(build) as con:
+        con.sql(
+            "insert into intermediate.int_email_events "
+            "select * replace (now()::timestamp as loaded_at) from intermediate.int_email_events limit 1"
+        )
+    failed = _daily_unique_tests(build, tmp_path)
+    assert len(failed) == 1 and "int_email_events" in failed[0], failed
 
 
 def _change_alices_email(landing: Path) -> None:
