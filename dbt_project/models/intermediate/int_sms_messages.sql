@@ -47,13 +47,8 @@ classified as (
             when direction = 'inbound' then from_e164
             when direction like 'outbound%' then to_e164
         end as activist_e164,
-        coalesce(
-            case
-                when direction = 'inbound' then from_e164
-                when direction like 'outbound%' then to_e164
-            end,
-            case when coalesce(direction like 'outbound%', false) then to_number else from_number end
-        ) as identifier,
+        from_number,
+        to_number,
         body,
         error_code,
         -- only an inbound body can be a keyword (outbound bodies are long)
@@ -76,7 +71,7 @@ keyed as (
         from_e164,
         to_e164,
         activist_e164,
-        identifier,
+        coalesce(activist_e164, case when is_outbound then to_number else from_number end) as identifier,
         body,
         error_code,
         case
