@@ -264,6 +264,9 @@ def test_changed_dbt_models_force_a_full_refresh(built, tmp_path):
         assert full_refresh_reason(con, "another version of the models") == "the dbt models changed"
 
 
+DAILY_UNIQUE_MODELS = ("int_email_events", "int_sms_messages", "campaign_touchpoints")
+
+
 def _daily_unique_tests(build: Path, root: Path) -> list[str]:
     """Run the event models' daily unique tests on a build file; the failing tests' names.
 
@@ -275,7 +278,8 @@ def _daily_unique_tests(build: Path, root: Path) -> list[str]:
             DBT,
             "test",
             "--select",
-            "test_name:unique_since_last_build",
+            # the unique_combination tests with new_rows_only, on the three event models
+            *(f"test_name:unique_combination,{model}" for model in DAILY_UNIQUE_MODELS),
             "--project-dir",
             str(DBT_DIR),
             "--profiles-dir",

@@ -51,8 +51,10 @@
     after the run (on-run-end). `campaigns_sha256` is the campaigns.yml the
     build attributed with; `events_loaded_through` the latest event it
     processed; `models_sha256` the dbt models and macros it ran (the dbt asset
-    passes it in ROLLCALL_MODELS_SHA256: a var would defeat partial parsing). The Python side compares them with raw and the project on disk to
-    decide whether a full refresh is needed; person_campaign_funnel reads its watermark here.
+    passes it in ROLLCALL_MODELS_SHA256: a var would defeat partial parsing).
+    The Python side compares them with raw and the project on disk to decide
+    whether a full refresh is needed; person_campaign_funnel and the daily
+    unique tests read the watermark here.
 -#}
 {% macro build_log_relation() -%}
     {{ return(api.Relation.create(
