@@ -22,7 +22,7 @@ select coalesce("Sid", sid) as sid, coalesce("From", "from") as from_raw, coales
        coalesce("Body", body) as body, lower(coalesce("Status", status)) as status,
        coalesce("Direction", direction) as direction,
        try_strptime(coalesce("SentDate", date_sent), '%a, %d %b %Y %H:%M:%S %z') as sent_at
-from read_csv('{landing}/twilio_messages/*.csv', all_varchar = true, header = true,
+from read_csv('{landing}/twilio_messages/*.csv*', all_varchar = true, header = true,
               union_by_name = true, ignore_errors = true);
 
 create table calls as
@@ -31,7 +31,7 @@ select coalesce("Sid", sid) as sid, coalesce("ParentCallSid", parent_call_sid) a
        lower(coalesce("Status", status)) as status, coalesce("Direction", direction) as direction,
        try_strptime(coalesce("StartTime", start_time), '%a, %d %b %Y %H:%M:%S %z') as started_at,
        try_cast(coalesce("Duration", duration) as integer) as duration
-from read_csv('{landing}/twilio_calls/*.csv', all_varchar = true, header = true,
+from read_csv('{landing}/twilio_calls/*.csv*', all_varchar = true, header = true,
               union_by_name = true, ignore_errors = true);
 
 create table campaigns as select * from read_json('{campaigns_json}');

@@ -10,7 +10,12 @@
    (a fresh read-only connection per question).
 5. Prints the table and writes it to bench/results.md with the date and machine.
 
+`--gzip` lands the bulk exports gzip-compressed (an eighth of the disk);
+`--no-baseline` leaves the baseline out (at five times the default size it
+needs more memory than the machine has) and `--no-new-day` the new day.
+
 Usage: python bench/run.py [--people N] [--campaigns K] [--email-share F] [--runs 20]
+                           [--gzip] [--no-baseline] [--no-new-day]
                            [--keep-warehouse FILE] [--results FILE]
 """
 
@@ -53,7 +58,8 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
 
 def landing_for(args) -> Path:
     cache = Path(os.environ.get("ROLLCALL_BENCH_CACHE", HERE / "cache"))
-    landing = cache / f"landing-{args.people}-{args.campaigns}-{args.email_share}"
+    packed = "-gz" if args.gzip else ""
+    landing = cache / f"landing-{args.people}-{args.campaigns}-{args.email_share}{packed}"
     if not (landing / "campaigns.yml").exists():
         print(f"generating {landing} (once) …", flush=True)
         tmp = landing.with_name(landing.name + ".partial")
@@ -71,6 +77,7 @@ def landing_for(args) -> Path:
                 str(args.campaigns),
                 "--email-share",
                 str(args.email_share),
+                *(["--gzip"] if args.gzip else []),
             ],
             check=True,
             stdout=subprocess.DEVNULL,
@@ -96,7 +103,7 @@ def new_day(landing: Path, day: Path, share: float = 0.01) -> int:
         f"""
         copy (
             select * replace (sg_event_id || '-d2' as sg_event_id, "timestamp" + 86400 as "timestamp")
-            from read_json('{landing}/sendgrid/*.ndjson', format = 'newline_delimited', ignore_errors = true,
+            from read_json('{landing}/sendgrid/*.ndjson*', format = 'newline_delimited', ignore_errors = true,
                            union_by_name = true)
             where sg_event_id is not null using sample {share * 100}% (bernoulli, 7)
         ) to '{day}/sendgrid/zz-next-day.ndjson' (format json)
@@ -106,7 +113,7 @@ def new_day(landing: Path, day: Path, share: float = 0.01) -> int:
         f"""
         copy (
             select * replace (sid || 'D2' as sid)
-            from read_csv('{landing}/twilio_messages/*.csv', all_varchar = true, union_by_name = true)
+            from read_csv('{landing}/twilio_messages/*.csv*', all_varchar = true, union_by_name = true)
             where sid is not null using sample {share * 100}% (bernoulli, 7)
         ) to '{day}/twilio_messages/zz-next-day.csv' (header)
         """
@@ -192,6 +199,9 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=40)
     parser.add_argument("--email-share", type=float, default=0.3)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--gzip", action="store_true", help="land the bulk exports gzip-compressed")
+    parser.add_argument("--no-baseline", action="store_true", help="leave the baseline script out")
+    parser.add_argument("--no-new-day", action="store_true", help="leave the new day out")
     parser.add_argument("--keep-warehouse", type=Path, help="move the published warehouse here at the end")
     parser.add_argument(
         "--results", type=Path, default=HERE / "results.md", help="the table's file (bench/results.md)"
@@ -212,11 +222,15 @@ def measure(args, landing: Path, work: Path) -> None:
     events = sum(1 for _ in (landing / "sendgrid").iterdir())
     print(f"landing: {landing} ({events} SendGrid files); work: {work}", flush=True)
 
-    print("baseline …", flush=True)
-    baseline_cmd = [PY, str(HERE / "baseline.py"), str(landing), str(work / "baseline.duckdb")]
-    b_wall, b_peak, b_out = timed(baseline_cmd)
-    baseline = json.loads(b_out)
-    print(f"  baseline: {b_wall:.1f} s, peak {b_peak:.1f} GB, stages {b_out.strip()}", flush=True)
+    baseline: dict = {}
+    b_wall = b_peak = None
+    if not args.no_baseline:
+        print("baseline …", flush=True)
+        baseline_cmd = [PY, str(HERE / "baseline.py"), str(landing), str(work / "baseline.duckdb")]
+        b_wall, b_peak, b_out = timed(baseline_cmd)
+        baseline = json.loads(b_out)
+        print(f"  baseline: {b_wall:.1f} s, peak {b_peak:.1f} GB, stages {b_out.strip()}", flush=True)
+        (work / "baseline.duckdb").unlink()
 
     print("rollcall run (full) …", flush=True)
     warehouse = work / "warehouse.duckdb"
@@ -224,42 +238,54 @@ def measure(args, landing: Path, work: Path) -> None:
     load = sum(v for k, v in steps.items() if k.startswith("ingest_"))
     transform = sum(v for k, v in steps.items() if "dbt" in k)
     print(f"  rollcall: {r_wall:.1f} s, peak {r_peak:.1f} GB, steps {json.dumps(steps)}", flush=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sent = con.sql("select count(*) from raw.sendgrid_events").fetchall()[0][0]
 
-    print("a new day …", flush=True)
-    day = work / "landing-day2"
-    # In a process of its own: a child forked from a bench grown by this
-    # DuckDB work would count the bench's memory in its own peak.
-    made = subprocess.run(
-        [
-            PY,
-            "-c",
-            "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); from run import new_day; "
-            "print(new_day(Path(sys.argv[2]), Path(sys.argv[3])))",
-            str(HERE),
-            str(landing),
-            str(day),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    added = int(made.stdout.split()[-1])
-    d_wall, d_peak, d_steps = rollcall_run(day, warehouse)
+    rows = [
+        ("load the landed files", load, baseline.get("load"), None),
+        (
+            "normalise, resolve, attribute, build every mart",
+            transform,
+            baseline["normalise and join"] + baseline["funnel"] if baseline else None,
+            None,
+        ),
+        ("full build, landing → published marts (wall)", r_wall, b_wall, (r_peak, b_peak)),
+    ]
+    d_steps: dict = {}
+    if not args.no_new_day:
+        print("a new day …", flush=True)
+        day = work / "landing-day2"
+        # In a process of its own: a child forked from a bench grown by this
+        # DuckDB work would count the bench's memory in its own peak.
+        made = subprocess.run(
+            [
+                PY,
+                "-c",
+                "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+                "from run import new_day; print(new_day(Path(sys.argv[2]), Path(sys.argv[3])))",
+                str(HERE),
+                str(landing),
+                str(day),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        added = int(made.stdout.split()[-1])
+        d_wall, d_peak, d_steps = rollcall_run(day, warehouse)
+        rows.append(
+            (
+                f"a new day (+{added:,} email events), ingest + rebuild (wall)",
+                d_wall,
+                None,
+                (d_peak, None),
+                f"{d_wall / r_wall:.1%} of the full build",
+            )
+        )
 
     print("cohorts …", flush=True)
     cohort_rows = cohort_timings(warehouse, args.runs)
 
-    rows = [
-        ("load the landed files", load, baseline["load"], None),
-        (
-            "normalise, resolve, attribute, build every mart",
-            transform,
-            baseline["normalise and join"] + baseline["funnel"],
-            None,
-        ),
-        ("full build, landing → published marts (wall)", r_wall, b_wall, (r_peak, b_peak)),
-        (f"a new day (+{added:,} email events), ingest + rebuild (wall)", d_wall, None, (d_peak, None)),
-    ]
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     lines = [
         f"# rollcall benchmark — {dt.date.today().isoformat()}",
@@ -267,27 +293,24 @@ def measure(args, landing: Path, work: Path) -> None:
         f"Machine: {platform.node()}, {os.cpu_count()} cores, "
         f"{memory:.0f} GB, Python {platform.python_version()}, "
         f"DuckDB {duckdb.__version__}.",
-        f"Data: {args.people:,} people, {args.campaigns} campaigns, email share {args.email_share} "
-        f"(`bench/run.py --people {args.people} --campaigns {args.campaigns} "
-        f"--email-share {args.email_share}`).",
+        f"Data: {args.people:,} people, {args.campaigns} campaigns, email share {args.email_share}, "
+        f"{sent:,} SendGrid events landed{' (bulk exports gzip-compressed)' if args.gzip else ''} "
+        f"(`bench/run.py {' '.join(sys.argv[1:])}`).",
         "",
         "| stage | rollcall s | baseline s | ratio | peak memory rollcall / baseline |",
         "|---|---:|---:|---:|---|",
     ]
-    for label, mine, theirs, peaks in rows:
-        ratio = f"{mine / theirs:.2f}×" if theirs else "—"
+    for label, mine, theirs, peaks, *note in rows:
+        ratio = f"{mine / theirs:.2f}×" if theirs else (note or ["—"])[0]
         peak = ""
         if peaks:
             peak = f"{peaks[0]:.1f} GB" + (f" / {peaks[1]:.1f} GB" if peaks[1] else "")
-        if theirs:
-            lines.append(f"| {label} | {mine:.1f} | {theirs:.1f} | {ratio} | {peak} |")
-        else:
-            lines.append(f"| {label} | {mine:.1f} | — | {d_wall / r_wall:.1%} of the full build | {peak} |")
+        lines.append(f"| {label} | {mine:.1f} | {f'{theirs:.1f}' if theirs else '—'} | {ratio} | {peak} |")
     lines += [
         "",
         f"rollcall steps (full build): {json.dumps(steps)}",
-        f"rollcall steps (new day): {json.dumps(d_steps)}",
-        f"baseline stages: {json.dumps(baseline)}",
+        f"rollcall steps (new day): {json.dumps(d_steps) if d_steps else 'not run (--no-new-day)'}",
+        f"baseline stages: {json.dumps(baseline) if baseline else 'not run (--no-baseline)'}",
         "",
         f"| cohort question ({args.runs} runs each) | open connection p50 / p95 ms "
         "| fresh connection p50 / p95 ms | people |",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email.utils
+import gzip
 import hashlib
 import json
 import re
@@ -84,6 +85,27 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert {k: v for k, v in a.items() if k != "out_dir"} == {k: v for k, v in b.items() if k != "out_dir"}
     assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
     assert tree_digest(tmp_path / "a") != tree_digest(tmp_path / "c")
+
+
+def test_gzip_writes_the_same_bulk_exports_compressed(tmp_path):
+    sample.generate(tmp_path / "plain", people=400, campaigns=3, seed=5)
+    sample.generate(tmp_path / "packed", people=400, campaigns=3, seed=5, gzip=True)
+    plain = {
+        p.relative_to(tmp_path / "plain").as_posix(): p.read_bytes()
+        for p in (tmp_path / "plain").rglob("*.*")
+    }
+    packed = {}
+    for p in (tmp_path / "packed").rglob("*.*"):
+        name = p.relative_to(tmp_path / "packed").as_posix()
+        packed[name.removesuffix(".gz")] = (
+            gzip.decompress(p.read_bytes()) if name.endswith(".gz") else p.read_bytes()
+        )
+    assert packed == plain
+    compressed = [p.name for p in (tmp_path / "packed").rglob("*.gz")]
+    assert any(n.endswith(".ndjson.gz") for n in compressed) and any(
+        n.endswith(".csv.gz") for n in compressed
+    )
+    assert not any(n.endswith(".json.gz") or n == "activists.csv.gz" for n in compressed)
 
 
 def test_people_export_shape_and_mess(landing, people):
