@@ -201,21 +201,26 @@ def file_sha256(path: Path) -> str:
 
 
 def _digests(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[str]:
-    """Each path's SHA-256: remembered while its size and mtime stay the same, else read."""
+    """Each path's SHA-256: remembered while its size and mtime stay the same, else read.
+
+    Remembered by the file's real path, so a file linked into another landing
+    folder is not read again either.
+    """
+    real = [str(p.resolve()) for p in paths]
     known = {
         file: (size, mtime_ns, sha)
         for file, size, mtime_ns, sha in con.execute(
             "select file, size, mtime_ns, sha256 from raw.file_digests where list_contains($files, file)",
-            {"files": [str(p) for p in paths]},
+            {"files": real},
         ).fetchall()
     }
     shas, fresh = [], []
-    for path in paths:
+    for path, key in zip(paths, real, strict=True):
         stat = path.stat()
-        size, mtime_ns, sha = known.get(str(path), (None, None, None))
+        size, mtime_ns, sha = known.get(key, (None, None, None))
         if (size, mtime_ns) != (stat.st_size, stat.st_mtime_ns):
             sha = file_sha256(path)
-            fresh.append((str(path), stat.st_size, stat.st_mtime_ns, sha))
+            fresh.append((key, stat.st_size, stat.st_mtime_ns, sha))
         shas.append(sha)
     if fresh:
         files, sizes, mtimes, digests = (list(column) for column in zip(*fresh, strict=True))
@@ -584,24 +589,40 @@ def _people_from_batch(con, source: str, now, result) -> None:
         qualify row_number() over (partition by person_id order by file desc, line desc) = 1
         """
     )
-    con.execute("delete from raw.people where person_id in (select person_id from _good)")
     con.execute(
         """
-        insert into raw.people
-        select g.person_id, nullif(trim(first_name), ''), nullif(trim(last_name), ''),
-               email, email_norm, can2_phone, phone_e164, zip_code, postal_code,
-               case when postal_code similar to '[0-9]{5}' then z.state end,
-               nullif(trim(can2_user_city), ''),
-               nullif(upper(trim(can2_state_abbreviated)), ''),
-               nullif(upper(trim(can2_country)), ''),
-               nullif(lower(trim(can2_subscription_status)), ''),
-               nullif(lower(trim(can2_sms_status)), ''),
-               nullif(trim(affiliate), ''), nullif(lower(trim(language)), ''),
-               nullif(trim(federal_district), ''), nullif(trim(state_district), ''),
-               g.file, ?
+        create or replace temp table _incoming as
+        select g.person_id,
+               nullif(trim(first_name), '') as first_name, nullif(trim(last_name), '') as last_name,
+               email, email_norm, can2_phone as phone, phone_e164, zip_code, postal_code,
+               case when postal_code similar to '[0-9]{5}' then z.state end as zip_state,
+               nullif(trim(can2_user_city), '') as city,
+               nullif(upper(trim(can2_state_abbreviated)), '') as state_abbr,
+               nullif(upper(trim(can2_country)), '') as country,
+               nullif(lower(trim(can2_subscription_status)), '') as subscription_status,
+               nullif(lower(trim(can2_sms_status)), '') as sms_status,
+               nullif(trim(affiliate), '') as affiliate, nullif(lower(trim(language)), '') as language,
+               nullif(trim(federal_district), '') as federal_district,
+               nullif(trim(state_district), '') as state_district,
+               g.file as _source_file, ?::timestamp as _loaded_at
         from _good g left join raw.zip_states z on z.zip = g.postal_code
         """,
         [now],
+    )
+    # Action Network exports the whole list every time: only the people whose
+    # row changed are replaced, so `_loaded_at` says when a person last
+    # changed, and a daily build re-matches the events of those people only.
+    con.execute(
+        """
+        create or replace temp table _changed as
+        select * exclude (_source_file, _loaded_at) from _incoming
+        except
+        select * exclude (_source_file, _loaded_at) from raw.people
+        """
+    )
+    con.execute("delete from raw.people where person_id in (select person_id from _changed)")
+    con.execute(
+        "insert into raw.people select * from _incoming where person_id in (select person_id from _changed)"
     )
     good = con.sql("select count(*) from _good").fetchall()[0][0]
     result.rows_loaded += good

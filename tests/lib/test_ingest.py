@@ -94,6 +94,22 @@ def test_a_later_run_reads_only_the_files_that_changed(con, landing, monkeypatch
     assert count(con, "select count(*) from raw.sendgrid_events where sg_event_id = 'ev-rewritten'") == 1
 
 
+def test_a_new_export_replaces_only_the_people_who_changed(con, landing):
+    load_all(con, landing)
+    before = dict(con.sql("select person_id, _loaded_at from raw.people").fetchall())
+    export = (landing / "people" / "activists.csv").read_text()
+    # Tomorrow's export: the whole list again, Bruno with a new email.
+    (landing / "people" / "activists-day2.csv").write_text(
+        export.replace("bruno@example.ca", "bruno.new@example.ca") + "\n"
+    )
+    assert ingest.load_source(con, landing, "people").rows_loaded == 8
+    after = dict(con.sql("select person_id, _loaded_at from raw.people").fetchall())
+    assert sorted(p for p in after if after[p] != before[p]) == ["p-bruno"]
+    assert con.sql("select email_norm from raw.people where person_id = 'p-bruno'").fetchall() == [
+        ("bruno.new@example.ca",)
+    ]
+
+
 def test_a_new_post_of_seen_events_is_loaded_as_landed(con, landing):
     load_all(con, landing)
     (landing / "sendgrid" / "post-009.ndjson").write_text(
