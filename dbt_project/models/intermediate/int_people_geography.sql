@@ -1,10 +1,23 @@
 -- People with province_or_state and country resolved. The state code 'CA'
 -- is California; the country code 'CA' is Canada.
+-- Incremental: each row comes from its person's row alone, so a daily build
+-- redoes only the people (re)loaded since the last completed build.
+{{
+    config(
+        materialized='incremental',
+        unique_key='person_id',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+
 with
 
 people as (
 
     select * from {{ ref('stg_action_network__people') }}
+    {%- if is_incremental() %}
+        where loaded_at > {{ last_build_at() }}
+    {%- endif %}
 
 ),
 
