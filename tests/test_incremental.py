@@ -31,9 +31,13 @@ MARTS = [
     "campaign_touchpoints",
     "person_campaign_funnel",
     "reachability",
+    "weekly_activity",
+    "campaign_summary",
+    "geography_summary",
+    "unmatched_identifiers",
 ]
 # When a row landed differs between the two warehouses by construction.
-LOAD_TIME_COLUMNS = {"loaded_at"}
+LOAD_TIME_COLUMNS = {"loaded_at", "loaded_through"}
 
 NEW_PERSON = (
     "uuid,first_name,last_name,email,can2_phone,zip_code,can2_user_city,can2_state_abbreviated,"
@@ -105,8 +109,9 @@ NEXT_DAY_CALLS = (
 )
 
 
-def _land_next_day(landing: Path) -> None:
-    (landing / "people" / "zz-next-day.csv").write_text(NEW_PERSON)
+def _land_next_day(landing: Path, people: bool = True) -> None:
+    if people:
+        (landing / "people" / "zz-next-day.csv").write_text(NEW_PERSON)
     (landing / "sendgrid" / "post-004.json").write_text(json.dumps(NEXT_DAY_EMAIL))
     (landing / "twilio_messages" / "next-day.csv").write_text(NEXT_DAY_TEXTS)
     (landing / "twilio_calls" / "next-day.csv").write_text(NEXT_DAY_CALLS)
@@ -225,6 +230,22 @@ def test_next_day_builds_incrementally_and_equals_a_full_rebuild(built, tmp_path
             "select sms_block_reason from marts.reachability "
             "where person_id in ('p-hana', 'p-gus') order by 1"
         ).fetchall() == [("last_text_error_30003",), ("opted_out",)]
+
+
+def test_a_day_without_people_folds_the_summaries_and_equals_a_full_rebuild(built, tmp_path):
+    # No person changed: weekly_activity and unmatched_identifiers add the
+    # day to the rows held (macros/fold.sql) instead of recounting history.
+    landing, warehouse = _yesterday(built, tmp_path)
+    _land_next_day(landing, people=False)
+    with _decisions() as reasons:
+        run_all(landing, warehouse)
+    assert reasons == [None]
+    _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
+    with wh.connect_read(warehouse) as con:
+        # the stranger's new click and texts are unmatched events, folded in
+        assert con.sql(
+            "select events from marts.unmatched_identifiers where identifier = 'stranger@example.org'"
+        ).fetchall() == [(2,)]
 
 
 def test_a_changed_person_or_campaigns_yml_rebuilds_fully_and_equals_a_full_rebuild(built, tmp_path):

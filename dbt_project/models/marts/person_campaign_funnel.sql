@@ -43,7 +43,8 @@ firsts as (
         min(case when action = 'unsubscribed' then occurred_at end) as first_unsubscribed_at,
         min(case when action = 'texted' then occurred_at end) as first_texted_at,
         min(case when action = 'replied' then occurred_at end) as first_replied_at,
-        min(case when action = 'called' then occurred_at end) as first_called_at
+        min(case when action = 'called' then occurred_at end) as first_called_at,
+        max(loaded_at) as loaded_at
     from actions
     group by person_id, campaign_id
 
@@ -64,10 +65,12 @@ select
         {% for time in times %}
             least(firsts.{{ time }}, held.{{ time }}) as {{ time }},
         {% endfor %}
+        greatest(firsts.loaded_at, held.loaded_at) as loaded_at,
     {% else %}
         {% for time in times %}
             firsts.{{ time }},
         {% endfor %}
+        firsts.loaded_at,
     {% endif %}
     {{ person_key('firsts.person_id') }} as person_key
 from firsts

@@ -1,11 +1,60 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['channel', 'identifier'],
+        incremental_strategy='fold',
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Emails and phones that events came from but no person has, per channel:
 -- how many events and when last seen. The data health page reads this
--- instead of scanning every event.
+-- instead of scanning every event. A daily build folds in the events loaded
+-- since loaded_through (macros/fold.sql); when people changed, an address
+-- may have found its person, and the whole summary is recomputed.
+{%- set fold = fold_new_events() %}
+
+with
+
+unmatched as (
+
+    select
+        channel,
+        identifier,
+        count(*) as events,
+        max(occurred_at) as last_seen,
+        max(loaded_at) as loaded_through
+    from {{ ref('touchpoints') }}
+    where
+        person_id is null
+        -- folding: only the events loaded since the latest one counted
+        and {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
+    group by channel, identifier
+
+),
+
+-- The summary held, when folding.
+held as (
+
+    {%- if fold %}
+        select * from {{ this }}
+    {%- else %}
+        select *
+        from unmatched
+        where false
+    {%- endif %}
+
+)
+
 select
-    channel,
-    identifier,
-    count(*) as events,
-    max(occurred_at) as last_seen
-from {{ ref('touchpoints') }}
-where person_id is null
-group by channel, identifier
+    unmatched.channel,
+    unmatched.identifier,
+    unmatched.events + coalesce(held.events, 0) as events,
+    greatest(unmatched.last_seen, coalesce(held.last_seen, unmatched.last_seen)) as last_seen,
+    greatest(unmatched.loaded_through, coalesce(held.loaded_through, unmatched.loaded_through))
+        as loaded_through
+from unmatched
+left join held
+    on
+        unmatched.channel = held.channel
+        and unmatched.identifier is not distinct from held.identifier

@@ -1,36 +1,114 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['week', 'affiliate', 'action'],
+        incremental_strategy='fold',
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+
 -- Attributed actions per week and affiliate, for the leadership overview:
 -- opens are human opens only; a text, reply or call that counts for several
 -- campaigns counts once here (an email event belongs to one campaign's
 -- email, so email actions are counted as they are). Summed over affiliates
 -- it is the whole federation's week (each person has one affiliate).
 -- One pass over the actions: a CTE read twice would be copied whole.
+-- A daily build folds in the actions loaded since loaded_through (the
+-- latest action counted) and adds them to the weeks held (macros/fold.sql);
+-- a text, reply or call counted before for another campaign is not counted
+-- again.
+{%- set fold = fold_new_events() %}
+{%- set once = "('texted', 'replied', 'called')" %}
+
 with
+
+actions as (
+
+    select * from {{ ref('campaign_touchpoints') }}
+    where
+        action in ('delivered', 'opened', 'clicked', 'texted', 'replied', 'called')
+        and not (action = 'opened' and is_machine_open)
+        -- folding: only the events loaded since the latest one counted
+        and {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
+
+),
+
+-- Texts, replies and calls of the batch already counted for another campaign.
+counted_before as (
+
+    {%- if fold %}
+        select distinct touchpoint_id
+        from {{ ref('campaign_touchpoints') }}
+        where
+            action in {{ once }}
+            and loaded_at <= {{ incremental_watermark('loaded_through') }}
+            and touchpoint_id in (select new_action.touchpoint_id from actions as new_action)
+    {%- else %}
+        select touchpoint_id
+        from actions
+        where false
+    {%- endif %}
+
+),
 
 weekly as (
 
     select
-        cast({{ dbt.date_trunc('week', 'touchpoints.occurred_at') }} as date) as week,
+        cast({{ dbt.date_trunc('week', 'actions.occurred_at') }} as date) as week,
         people.affiliate,
-        touchpoints.action,
+        actions.action,
         count(*) as rows_,
         count(distinct case
-            when touchpoints.action in ('texted', 'replied', 'called') then touchpoints.touchpoint_id
-        end) as distinct_touchpoints
-    from {{ ref('campaign_touchpoints') }} as touchpoints
+            when actions.action in {{ once }} and counted_before.touchpoint_id is null
+                then actions.touchpoint_id
+        end) as distinct_touchpoints,
+        max(actions.loaded_at) as loaded_through
+    from actions
     inner join {{ ref('people') }} as people
-        on touchpoints.person_id = people.person_id
-    where
-        touchpoints.action in ('delivered', 'opened', 'clicked', 'texted', 'replied', 'called')
-        and not (touchpoints.action = 'opened' and touchpoints.is_machine_open)
-    group by week, people.affiliate, touchpoints.action
+        on actions.person_id = people.person_id
+    left join counted_before
+        on actions.touchpoint_id = counted_before.touchpoint_id
+    group by week, people.affiliate, actions.action
+
+),
+
+counted as (
+
+    select
+        week,
+        affiliate,
+        action,
+        case
+            when action in {{ once }} then distinct_touchpoints else rows_
+        end as actions,
+        loaded_through
+    from weekly
+
+),
+
+-- The weeks held, when folding.
+held as (
+
+    {%- if fold %}
+        select * from {{ this }}
+    {%- else %}
+        select *
+        from counted
+        where false
+    {%- endif %}
 
 )
 
 select
-    week,
-    affiliate,
-    action,
-    case
-        when action in ('texted', 'replied', 'called') then distinct_touchpoints else rows_
-    end as actions
-from weekly
+    counted.week,
+    counted.affiliate,
+    counted.action,
+    counted.actions + coalesce(held.actions, 0) as actions,
+    greatest(counted.loaded_through, coalesce(held.loaded_through, counted.loaded_through))
+        as loaded_through
+from counted
+left join held
+    on
+        counted.week = held.week
+        and counted.action = held.action
+        and counted.affiliate is not distinct from held.affiliate

@@ -1,0 +1,72 @@
+{#-
+    Folded summaries (weekly_activity, unmatched_identifiers): counts over
+    every event, kept up to date by adding what a day brings.
+
+    A daily build sums the events loaded since the summary's own watermark
+    (`loaded_through`, the latest event it has counted, stored with the rows
+    in the same write, so a build that fails later never folds a day twice)
+    and adds them to the rows held for the same key. When a person was
+    (re)loaded since the last completed build, a person's events can change
+    hands (a new match, a new affiliate): the summary is then recomputed
+    whole, and replaces every row.
+
+    In the model: `{% set fold = fold_new_events() %}`, select only the new
+    events and add the held row when `fold`, everything otherwise; config
+    `incremental_strategy='fold'` with the summary's `unique_key`.
+-#}
+
+{#- True on a daily build that can fold; false on a first build, a full
+    refresh, or when people changed (then the model recomputes everything).
+    The model declares `-- depends_on: {{ ref('stg_action_network__people') }}`. -#}
+{% macro fold_new_events() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set changed -%}
+        select count(*) from {{ ref('stg_action_network__people') }}
+        where loaded_at > {{ last_build_at() }}
+    {%- endset -%}
+    {{ return(run_query(changed).columns[0].values()[0] == 0) }}
+{%- endmacro %}
+
+{#- The incremental strategy: replace the batch's keys (null-safe: an
+    affiliate can be null) when folding, every row otherwise. -#}
+{% macro get_incremental_fold_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('fold_sql', 'rollcall')(arg_dict, fold_new_events())) }}
+{%- endmacro %}
+
+{% macro default__fold_sql(arg_dict, fold) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set batch = arg_dict['temp_relation'] -%}
+    {%- set keys = [arg_dict['unique_key']] if arg_dict['unique_key'] is string else arg_dict['unique_key'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }} as held
+    {%- if fold %}
+        using {{ batch }} as folded
+        where
+            {%- for key in keys %}
+                folded.{{ key }} is not distinct from held.{{ key }}
+                {%- if not loop.last %} and{% endif %}
+            {%- endfor %}
+    {%- endif %};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ batch }}
+{%- endmacro %}
+
+{#- Spark (Delta): a null-safe merge, or the table overwritten whole. -#}
+{% macro spark__fold_sql(arg_dict, fold) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set batch = arg_dict['temp_relation'] -%}
+    {%- if fold %}
+        merge into {{ target }} as held
+        using {{ batch }} as folded
+        on
+            {%- for key in arg_dict['unique_key'] %}
+                folded.{{ key }} <=> held.{{ key }}{% if not loop.last %} and{% endif %}
+            {%- endfor %}
+        when matched then update set *
+        when not matched then insert *
+    {%- else %}
+        insert overwrite table {{ target }} select * from {{ batch }}
+    {%- endif %}
+{%- endmacro %}
