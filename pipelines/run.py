@@ -90,7 +90,9 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
             ).fetchall()
         )
         rejected = con.sql("select count(*) from raw.rejected_rows").fetchall()[0][0]
-        unmatched = con.sql("select count(*) from marts.touchpoints where person_id is null").fetchall()[0][0]
+        # Every unmatched event, from the per-address summary (not a scan of every event).
+        per_address = "select coalesce(sum(events), 0)::bigint from marts.unmatched_identifiers"
+        unmatched = con.sql(per_address).fetchall()[0][0]
     steps = {
         s.step_key: round(s.end_time - s.start_time, 2)
         for s in instance.get_run_step_stats(result.run_id)

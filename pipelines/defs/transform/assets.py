@@ -162,12 +162,12 @@ def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"path": str(warehouse.published)})
 
 
-@dg.asset_check(asset=dg.AssetKey(["marts", "touchpoints"]), blocking=False)
+@dg.asset_check(asset=dg.AssetKey(["marts", "unmatched_identifiers"]), blocking=False)
 def unmatched_touchpoints(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Events whose email or phone matches no person: kept, counted here."""
     with warehouse.connect() as con:
         rows = con.sql(
-            "select channel, count(*) from marts.touchpoints where person_id is null group by 1"
+            "select channel, sum(events) from marts.unmatched_identifiers group by 1 order by 1"
         ).fetchall()
     total = sum(n for _, n in rows)
     return dg.AssetCheckResult(
