@@ -295,7 +295,7 @@ def measure(args, landing: Path, work: Path) -> None:
         f"DuckDB {duckdb.__version__}.",
         f"Data: {args.people:,} people, {args.campaigns} campaigns, email share {args.email_share}, "
         f"{sent:,} SendGrid events landed{' (bulk exports gzip-compressed)' if args.gzip else ''} "
-        f"(`bench/run.py {' '.join(sys.argv[1:])}`).",
+        f"(`{' '.join(['bench/run.py', *sys.argv[1:]])}`).",
         "",
         "| stage | rollcall s | baseline s | ratio | peak memory rollcall / baseline |",
         "|---|---:|---:|---:|---|",

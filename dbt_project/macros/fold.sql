@@ -29,6 +29,16 @@
     {{ return(run_query(changed).columns[0].values()[0] == 0) }}
 {%- endmacro %}
 
+{#- The rows held, to add the fold to: this model's table when folding, else
+    none (an empty select of `batch`, a CTE with the same columns). -#}
+{% macro fold_held(fold, batch) -%}
+    {%- if fold -%}
+        select * from {{ this }}
+    {%- else -%}
+        select * from {{ batch }} where false
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The incremental strategy: replace the batch's keys (null-safe: an
     affiliate can be null) when folding, every row otherwise. -#}
 {% macro get_incremental_fold_sql(arg_dict) -%}

@@ -36,13 +36,7 @@ unmatched as (
 -- The summary held, when folding.
 held as (
 
-    {%- if fold %}
-        select * from {{ this }}
-    {%- else %}
-        select *
-        from unmatched
-        where false
-    {%- endif %}
+    {{ fold_held(fold, 'unmatched') }}
 
 )
 

@@ -89,13 +89,7 @@ counted as (
 -- The weeks held, when folding.
 held as (
 
-    {%- if fold %}
-        select * from {{ this }}
-    {%- else %}
-        select *
-        from counted
-        where false
-    {%- endif %}
+    {{ fold_held(fold, 'counted') }}
 
 )
 
