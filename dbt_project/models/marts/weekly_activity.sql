@@ -12,7 +12,7 @@
 -- campaigns counts once here (an email event belongs to one campaign's
 -- email, so email actions are counted as they are). Summed over affiliates
 -- it is the whole federation's week (each person has one affiliate).
--- One pass over the actions: a CTE read twice would be copied whole.
+-- One pass over the actions (folding, a second over the day's few).
 -- A daily build folds in the actions loaded since loaded_through (the
 -- latest action counted) and adds them to the weeks held (macros/fold.sql);
 -- a text, reply or call counted before for another campaign is not counted
@@ -44,8 +44,8 @@ counted_before as (
             and loaded_at <= {{ incremental_watermark('loaded_through') }}
             and touchpoint_id in (select new_action.touchpoint_id from actions as new_action)
     {%- else %}
-        select touchpoint_id
-        from actions
+        -- none (not from actions: a CTE read twice would be copied whole)
+        select cast(null as {{ dbt.type_string() }}) as touchpoint_id
         where false
     {%- endif %}
 
