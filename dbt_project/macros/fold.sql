@@ -23,8 +23,7 @@
         {{ return(false) }}
     {%- endif -%}
     {%- set changed -%}
-        select count(*) from {{ ref('stg_action_network__people') }}
-        where loaded_at > {{ last_build_at() }}
+        select count(*) from ({{ people_loaded_since('person_id') }}) as changed
     {%- endset -%}
     {{ return(run_query(changed).columns[0].values()[0] == 0) }}
 {%- endmacro %}
@@ -42,13 +41,14 @@
 {#- The incremental strategy: replace the batch's keys (null-safe: an
     affiliate can be null) when folding, every row otherwise. -#}
 {% macro get_incremental_fold_sql(arg_dict) -%}
-    {{ return(adapter.dispatch('fold_sql', 'rollcall')(arg_dict, fold_new_events())) }}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- set keys = [key] if key is string else key -%}
+    {{ return(adapter.dispatch('fold_sql', 'rollcall')(arg_dict, keys, fold_new_events())) }}
 {%- endmacro %}
 
-{% macro default__fold_sql(arg_dict, fold) -%}
+{% macro default__fold_sql(arg_dict, keys, fold) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set batch = arg_dict['temp_relation'] -%}
-    {%- set keys = [arg_dict['unique_key']] if arg_dict['unique_key'] is string else arg_dict['unique_key'] -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     delete from {{ target }} as held
     {%- if fold %}
@@ -64,14 +64,14 @@
 {%- endmacro %}
 
 {#- Spark (Delta): a null-safe merge, or the table overwritten whole. -#}
-{% macro spark__fold_sql(arg_dict, fold) -%}
+{% macro spark__fold_sql(arg_dict, keys, fold) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set batch = arg_dict['temp_relation'] -%}
     {%- if fold %}
         merge into {{ target }} as held
         using {{ batch }} as folded
         on
-            {%- for key in arg_dict['unique_key'] %}
+            {%- for key in keys %}
                 folded.{{ key }} <=> held.{{ key }}{% if not loop.last %} and{% endif %}
             {%- endfor %}
         when matched then update set *

@@ -12,7 +12,8 @@
 -- campaigns counts once here (an email event belongs to one campaign's
 -- email, so email actions are counted as they are). Summed over affiliates
 -- it is the whole federation's week (each person has one affiliate).
--- One pass over the actions (folding, a second over the day's few).
+-- One pass over the actions (a CTE read twice is copied whole); folding, a
+-- second over the held texts, replies and calls of the day's touchpoints.
 -- A daily build folds in the actions loaded since loaded_through (the
 -- latest action counted) and adds them to the weeks held (macros/fold.sql);
 -- a text, reply or call counted before for another campaign is not counted
