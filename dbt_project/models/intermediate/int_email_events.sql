@@ -31,7 +31,9 @@ events as (
         sg_event_id,
         event_type,
         email_norm,
-        coalesce(email_norm, email) as identifier,
+        -- the address as logged only where it did not normalise: a second copy
+        -- of every valid address would cost as much to write as the event id
+        case when email_norm is null then email end as email_as_logged,
         occurred_at,
         email_campaign_id,
         is_machine_open,
@@ -46,7 +48,7 @@ events as (
             sg_event_id,
             event_type,
             email_norm,
-            identifier,
+            email_as_logged,
             occurred_at,
             email_campaign_id,
             is_machine_open,
@@ -68,7 +70,7 @@ select
     events.sg_event_id,
     events.event_type,
     events.email_norm,
-    events.identifier,
+    events.email_as_logged,
     events.occurred_at,
     events.email_campaign_id,
     events.is_machine_open,

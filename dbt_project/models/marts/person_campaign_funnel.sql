@@ -80,5 +80,6 @@ from firsts
             firsts.person_id = held.person_id
             and firsts.campaign_id = held.campaign_id
 {% endif %}
--- Stored by campaign: a cohort reads one campaign's rows and skips the rest.
-order by firsts.campaign_id, firsts.person_id
+-- Stored by campaign: a cohort reads one campaign's rows and skips the rest
+-- (ordering people within a campaign too cost 3 s at 1M and no cohort reads it).
+order by firsts.campaign_id

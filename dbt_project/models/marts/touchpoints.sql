@@ -17,7 +17,7 @@ email as (
         event_type,
         occurred_at,
         person_id,
-        identifier,
+        coalesce(email_norm, email_as_logged) as identifier,
         is_machine_open,
         cast(null as {{ dbt.type_string() }}) as status,
         cast(null as {{ dbt.type_int() }}) as error_code,
