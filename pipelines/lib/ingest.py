@@ -29,16 +29,19 @@ import hashlib
 import io
 import os
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import duckdb
 import pyarrow as pa
 import yaml
 
 from pipelines.lib.phones import NANP_SHAPE, e164_table, nanp_prefix_valid, to_e164, zip_states
+
+T = TypeVar("T")
 
 SOURCES = ("people", "sendgrid", "twilio_messages", "twilio_calls", "campaigns")
 
@@ -202,6 +205,14 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def _each_file(read: Callable[[Path | str], T], paths: Sequence[Path | str]) -> list[T]:
+    """read(path) for each path, on every core: hashing, gzip and file reads let go of the GIL."""
+    if len(paths) < 2:
+        return [read(path) for path in paths]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(read, paths))
+
+
 def _digests(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[str]:
     """Each path's SHA-256: remembered while its size and mtime stay the same, else read.
 
@@ -216,28 +227,26 @@ def _digests(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[str]:
             {"files": real},
         ).fetchall()
     }
-    shas: list[str | None] = []
-    unread: list[tuple[int, Path, str, os.stat_result]] = []
-    for path, key in zip(paths, real, strict=True):
-        stat = path.stat()
-        size, mtime_ns, sha = known.get(key, (None, None, None))
-        if (size, mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-            unread.append((len(shas), path, key, stat))
-        shas.append(sha)
-    # Read on every core: hashlib lets go of the GIL (7.8 GB of SendGrid
-    # exports hash in ~8 s on one core).
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        read = list(pool.map(file_sha256, [path for _, path, _, _ in unread]))
-    fresh = []
-    for (at, _, key, stat), sha in zip(unread, read, strict=True):
-        shas[at] = sha
-        fresh.append((key, stat.st_size, stat.st_mtime_ns, sha))
-    if fresh:
-        files, sizes, mtimes, digests = (list(column) for column in zip(*fresh, strict=True))
+    stats = [path.stat() for path in paths]
+    shas = [
+        sha if (size, mtime_ns) == (stat.st_size, stat.st_mtime_ns) else None
+        for stat, (size, mtime_ns, sha) in zip(
+            stats, (known.get(key, (None, None, None)) for key in real), strict=True
+        )
+    ]
+    stale = [i for i, sha in enumerate(shas) if sha is None]
+    for i, sha in zip(stale, _each_file(file_sha256, [paths[i] for i in stale]), strict=True):
+        shas[i] = sha
+    if stale:
         con.execute(
             "insert or replace into raw.file_digests "
             "select unnest($files), unnest($sizes), unnest($mtimes), unnest($digests)",
-            {"files": files, "sizes": sizes, "mtimes": mtimes, "digests": digests},
+            {
+                "files": [real[i] for i in stale],
+                "sizes": [stats[i].st_size for i in stale],
+                "mtimes": [stats[i].st_mtime_ns for i in stale],
+                "digests": [shas[i] for i in stale],
+            },
         )
     return shas
 
@@ -623,7 +632,7 @@ def _people_from_batch(con, source: str, now, result) -> None:
     # row changed are replaced, so `_loaded_at` says when a person last
     # changed, and a daily build re-matches the events of those people only.
     # The first load has nothing to compare with (3.7 s at 1M people saved).
-    if not con.sql("select count(*) from (select 1 from raw.people limit 1)").fetchall()[0][0]:
+    if not con.sql("select exists (select 1 from raw.people)").fetchall()[0][0]:
         con.execute("insert into raw.people select * from _incoming")
     else:
         con.execute(
@@ -810,10 +819,8 @@ def _load_sendgrid(con, files, now, result) -> dict:
                 [now],
             ).fetchall()
         )
-        # Counted on every core: gzip and file reads let go of the GIL.
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            lines = dict(zip(ndjson, pool.map(_count_lines, ndjson), strict=True))
-        ndjson = [p for p in ndjson if loaded.get(p, 0) != lines[p]]
+        lines = _each_file(_count_lines, ndjson)
+        ndjson = [p for p, n in zip(ndjson, lines, strict=True) if loaded.get(p, 0) != n]
     # One numbered pass finds the rows to reject and their lines: with
     # insertion order preserved, rows come file by file, line by line, so a
     # row's line is its number less its file's first number. The lenient
