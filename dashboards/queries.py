@@ -310,34 +310,34 @@ def follow_up(follow: dict, did: str, scope: str | None) -> dict:
     (after their own text, for the texted).
     """
     parent = cohorts.Cohort(campaign=follow["follow_up_of"], did=did)
-    parent_sql, params = cohorts.build_query(parent, scope_affiliate=scope)
+    parent_sql, params = cohorts.build_query(parent, scope_affiliate=scope, ordered=False)
     start = follow["sms_sent_from"] or follow["starts"]
     params = dict(params, fu_campaign=follow["campaign_id"], fu_start=start)
     df = _df(
         f"""
         with parent as ({parent_sql}),
         prior as (
-            select person_id from marts.campaign_touchpoints
+            select person_key from marts.campaign_touchpoints
             where campaign_id = $campaign and action = 'called' and occurred_at < $fu_start
         ),
         texted as (
-            select person_id, first_texted_at from marts.person_campaign_funnel
+            select person_key, first_texted_at from marts.person_campaign_funnel
             where campaign_id = $fu_campaign and first_texted_at is not null
         ),
         calls as (
-            select person_id, occurred_at from marts.campaign_touchpoints
+            select person_key, occurred_at from marts.campaign_touchpoints
             where campaign_id = $fu_campaign and action = 'called' and occurred_at >= $fu_start
         ),
         eligible as (
-            select pa.person_id, x.first_texted_at
-            from parent pa left join texted x on x.person_id = pa.person_id
-            where pa.person_id not in (select person_id from prior)
+            select pa.person_key, x.first_texted_at
+            from parent pa left join texted x on x.person_key = pa.person_key
+            where pa.person_key not in (select person_key from prior)
         )
-        select e.person_id, e.first_texted_at is not null as was_texted,
+        select e.person_key, e.first_texted_at is not null as was_texted,
                min(c.occurred_at) filter (
                    where e.first_texted_at is null or c.occurred_at >= e.first_texted_at
                ) as called_at
-        from eligible e left join calls c on c.person_id = e.person_id
+        from eligible e left join calls c on c.person_key = e.person_key
         group by all
         """,
         params,

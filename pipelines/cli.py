@@ -143,8 +143,9 @@ def cmd_run(args) -> int:
         wh.landing_path(args.landing), wh.warehouse_path(args.warehouse), quiet=not args.verbose
     )
     rows = ", ".join(f"{n:,} {name}" for name, n in summary.rows.items())
+    said = "published" if summary.published else "nothing new landed and nothing changed; still published"
     print(
-        f"published {summary.warehouse}: {rows}; {summary.rejected:,} rejected rows, "
+        f"{said} {summary.warehouse}: {rows}; {summary.rejected:,} rejected rows, "
         f"{summary.unmatched:,} unmatched events"
     )
     return 0

@@ -9,9 +9,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.lib import runstate
 from pipelines.lib import warehouse as wh
 from pipelines.lib.ingest import IngestError
-from pipelines.lib.segments import SegmentError
+from pipelines.lib.segments import SegmentError, segments_path
 
 
 class RunFailed(RuntimeError):
@@ -25,6 +26,8 @@ class RunSummary:
     rejected: int
     unmatched: int
     steps: dict[str, float] = field(default_factory=dict)
+    # False when nothing had landed or changed since the published build: nothing ran.
+    published: bool = True
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -41,6 +44,11 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
     if not landing.is_dir():
         raise RunFailed(f"no landing folder at {landing}")
     build = wh.build_path(warehouse)
+    # Nothing new landed, no model or segment changed: the published build stands.
+    inputs = runstate.inputs_fingerprint(landing, segments_path(landing))
+    if build.exists() and runstate.last_published_inputs(warehouse) == inputs:
+        return _summary(warehouse, {}, published=False)
+    os.environ["ROLLCALL_RUN_INPUTS"] = inputs
     os.environ["ROLLCALL_LANDING"] = str(landing)
     os.environ["ROLLCALL_WAREHOUSE"] = str(warehouse)
     os.environ["ROLLCALL_BUILD_DB"] = str(build)
@@ -78,24 +86,28 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
         ) from exc
     if not result.success:
         raise RunFailed("the run failed; see the log above")
+    steps = {
+        s.step_key: round(s.end_time - s.start_time, 2)
+        for s in instance.get_run_step_stats(result.run_id)
+        if s.start_time and s.end_time
+    }
+    return _summary(warehouse, steps)
+
+
+def _summary(warehouse: Path, steps: dict[str, float], published: bool = True) -> RunSummary:
+    """What the published warehouse holds (every count from a summary table, not a scan of events)."""
     with wh.connect_read(warehouse) as con:
         rows = dict(
             con.sql(
                 """
                 select 'people', count(*) from marts.people
                 union all select 'campaigns', count(*) from marts.campaigns
-                union all select 'touchpoints', count(*) from marts.touchpoints
+                union all select 'attributed actions', count(*) from marts.campaign_touchpoints
                 union all select 'person_campaign_funnel', count(*) from marts.person_campaign_funnel
                 """
             ).fetchall()
         )
         rejected = con.sql("select count(*) from raw.rejected_rows").fetchall()[0][0]
-        # Every unmatched event, from the per-address summary (not a scan of every event).
         per_address = "select coalesce(sum(events), 0)::bigint from marts.unmatched_identifiers"
         unmatched = con.sql(per_address).fetchall()[0][0]
-    steps = {
-        s.step_key: round(s.end_time - s.start_time, 2)
-        for s in instance.get_run_step_stats(result.run_id)
-        if s.start_time and s.end_time
-    }
-    return RunSummary(warehouse, rows, rejected, unmatched, steps)
+    return RunSummary(warehouse, rows, rejected, unmatched, steps, published)

@@ -29,7 +29,8 @@ def who(con, **question) -> list[str]:
 
 def funnel(con, person: str, campaign: str, column: str):
     rows = con.execute(
-        f"select {column} from marts.person_campaign_funnel where person_id = ? and campaign_id = ?",
+        f"select f.{column} from marts.person_campaign_funnel f join marts.people p using (person_key) "
+        "where p.person_id = ? and f.campaign_id = ?",
         [f"p-{person}", campaign],
     ).fetchall()
     return rows[0][0] if rows else None
@@ -157,7 +158,7 @@ def test_reachable_filter_keeps_only_people_reachable_now(con):
 
 def test_unmatched_events_are_kept(con):
     rows = con.sql(
-        "select touchpoint_id from marts.touchpoints where person_id is null order by 1"
+        "select touchpoint_id from marts.touchpoints where person_key is null order by 1"
     ).fetchall()
     ids = [r[0] for r in rows]
     assert "sg:ev-x1" in ids  # stranger@example.org
@@ -172,8 +173,9 @@ def test_an_event_landed_twice_counts_once(con):
     assert con.sql("select count(*) from marts.touchpoints where touchpoint_id = 'sms:SM-c1'").fetchall() == [
         (1,)
     ]
+    # Counted once where it lands: raw keeps the first landed copy only.
     assert con.sql("select count(*) from raw.sendgrid_events where sg_event_id = 'ev-d2'").fetchall() == [
-        (2,)
+        (1,)
     ]
 
 

@@ -204,3 +204,23 @@
     {{ prefix }}loaded_at > {{ incremental_watermark() }}
     or {{ prefix }}person_id in ({{ people_loaded_since('person_id') }})
 {%- endmacro %}
+
+{#-
+    Append-only event facts keyed by person (campaign_touchpoints): a daily
+    build rewrites the rows of the actions loaded since the last completed
+    build and of the people (re)loaded since. `rebuilt_rows` selects them;
+    `delete_rebuilt_rows` (a pre-hook) deletes them first, so a build that
+    failed after writing them, or a person re-matched, never leaves a row
+    twice. Both read the build log, not the table (its max would move as
+    rows are deleted).
+-#}
+{% macro rebuilt_rows(prefix='') -%}
+    {{ prefix }}loaded_at > {{ last_build_events_loaded_through() }}
+    or {{ prefix }}person_key in ({{ people_loaded_since('person_key') }})
+{%- endmacro %}
+
+{% macro delete_rebuilt_rows() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ rebuilt_rows() }}
+    {%- endif -%}
+{%- endmacro %}

@@ -119,22 +119,22 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
         if cohort.within_days is None:
             where.append("a.not_at is null")
         else:
-            params["did_not"] = cohort.did_not
             params["within_days"] = cohort.within_days
-            human_only = (
-                "and not coalesce(t.is_machine_open, false)"
-                if cohort.did_not == "opened" and not cohort.include_machine_opens
-                else ""
+            # An open is a human open; a machine open is its own action (machine_opened).
+            params["did_not_actions"] = (
+                ["opened", "machine_opened"]
+                if cohort.did_not == "opened" and cohort.include_machine_opens
+                else [cohort.did_not]
             )
             # No B at a time t with A <= t <= A + N days. The first B decides,
             # unless it came before A: then a later B may still fall inside.
             where.append(
-                f"""(a.not_at is null
+                """(a.not_at is null
                      or a.not_at > a.did_at + $within_days * interval 1 day
                      or (a.not_at < a.did_at and not exists (
                          select 1 from marts.campaign_touchpoints t
-                         where t.person_id = a.person_id and t.campaign_id = $campaign
-                           and t.action = $did_not {human_only}
+                         where t.person_key = a.person_key and t.campaign_id = $campaign
+                           and list_contains($did_not_actions, t.action)
                            and t.occurred_at >= a.did_at
                            and t.occurred_at <= a.did_at + $within_days * interval 1 day)))"""
             )
@@ -166,10 +166,10 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
     if cohort.reachable is not None:
         joins.append("join marts.reachability r on r.person_key = a.person_key")
         where.append(f"r.reachable_{cohort.reachable}")
-    selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_id"
+    selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_key"
     sql = f"""
         with a as (
-            select person_id, person_key, {did_col} as did_at, {not_col or "null"} as not_at
+            select person_key, {did_col} as did_at, {not_col or "null"} as not_at
             from marts.person_campaign_funnel
             where campaign_id = $campaign and {did_col} is not null
         )

@@ -136,11 +136,12 @@ create table if not exists raw.people (
     federal_district varchar, state_district varchar,
     _source_file varchar, _loaded_at timestamp
 );
+-- Each SendGrid event once (its first landed copy), narrow and typed: the
+-- one copy every model reads. The rest of the payload stays in the landed files.
 create table if not exists raw.sendgrid_events (
-    sg_event_id varchar, event varchar, email varchar, email_norm varchar,
-    event_at timestamp, sg_message_id varchar, campaign_id varchar,
-    category varchar, url varchar, machine_open boolean, reason varchar,
-    bounce_type varchar, _source_file varchar, _loaded_at timestamp
+    sg_event_id varchar, event varchar, email_norm varchar, email_as_logged varchar,
+    event_at timestamp, campaign_id varchar, machine_open boolean,
+    bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp
 );
 create table if not exists raw.twilio_messages (
     sid varchar, direction varchar, status varchar,
@@ -186,7 +187,28 @@ class LoadResult:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    _narrow_old_sendgrid_events(con)
     con.execute(RAW_DDL)
+
+
+def _narrow_old_sendgrid_events(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse built before events were kept once and narrow: keep the first landed copies."""
+    old = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'raw' "
+        "and table_name = 'sendgrid_events' and column_name = 'sg_message_id'"
+    ).fetchone()[0]
+    if not old:
+        return
+    con.execute(
+        """
+        create or replace table raw.sendgrid_events as
+        select sg_event_id, event, email_norm, case when email_norm is null then email end as email_as_logged,
+               event_at, campaign_id, machine_open, bounce_type, null::integer as asm_group_id,
+               _source_file, _loaded_at
+        from raw.sendgrid_events
+        qualify row_number() over (partition by sg_event_id order by _loaded_at, _source_file) = 1
+        """
+    )
 
 
 def source_files(landing: Path, source: str) -> list[Path]:
@@ -658,18 +680,18 @@ def _people_from_batch(con, source: str, now, result) -> None:
 # --- SendGrid ---------------------------------------------------------------
 
 
+# The fields the warehouse reads; SendGrid's other fields (sg_message_id,
+# category, url, reason, smtp-id, ip, useragent, tls, pool, …) stay in the
+# landed files, which are kept.
 SENDGRID_FIELDS = {
     "sg_event_id": "VARCHAR",
     "event": "VARCHAR",
     "email": "VARCHAR",
     "timestamp": "VARCHAR",
-    "sg_message_id": "VARCHAR",
     "campaign_id": "VARCHAR",
-    "category": "JSON",
-    "url": "VARCHAR",
     "sg_machine_open": "VARCHAR",
-    "reason": "VARCHAR",
     "type": "VARCHAR",
+    "asm_group_id": "VARCHAR",
 }
 
 
@@ -696,19 +718,51 @@ def _sendgrid_insert(con, checked: str, params: dict) -> None:
     con.execute(
         f"""
         insert into raw.sendgrid_events
-        select sg_event_id, event, email,
-               case when regexp_matches(lower(trim(email)), '{EMAIL_PATTERN}') then lower(trim(email)) end,
+        select sg_event_id, event, email_norm, case when email_norm is null then email end,
                timezone('UTC', to_timestamp(cast("timestamp" as double))),
-               sg_message_id, campaign_id,
-               case when json_type(category) = 'ARRAY'
-                    then array_to_string(from_json(category, '["VARCHAR"]'), ',')
-                    else category ->> '$' end,
-               url, coalesce(try_cast(sg_machine_open as boolean), false), reason,
+               campaign_id, coalesce(try_cast(sg_machine_open as boolean), false),
                case when event = 'bounce' then coalesce(type, 'bounce') end,
-               filename, $now
-        from ({checked}) where why is null
+               try_cast(asm_group_id as integer), filename, $now
+        from (
+            select *,
+                   case when regexp_matches(lower(trim(email)), '{EMAIL_PATTERN}') then lower(trim(email))
+                   end as email_norm
+            from ({checked}) where why is null
+        )
         """,
         params,
+    )
+
+
+def _keep_first_landed_copies(con, now: dt.datetime) -> None:
+    """Each sg_event_id once: the copies this load repeated are deleted, the first landed kept.
+
+    A webhook post retried, or an export landed beside the posts, holds the
+    same events again. The first landed copy (earliest load, then file name,
+    then line) stays. Only ids this load touched can repeat, and few do: their
+    64-bit hashes find the candidates, compared exactly by id.
+    """
+    con.execute(
+        """
+        delete from raw.sendgrid_events where rowid in (
+            with touched as (
+                select distinct hash(sg_event_id) as h from raw.sendgrid_events where _loaded_at = $now
+            ),
+            repeated as (
+                select hash(sg_event_id) as h from raw.sendgrid_events
+                where hash(sg_event_id) in (select h from touched)
+                group by all having count(*) > 1
+            )
+            select rowid from (
+                select rowid, row_number() over (
+                    partition by sg_event_id order by _loaded_at, _source_file, rowid
+                ) as copy_number
+                from raw.sendgrid_events where hash(sg_event_id) in (select h from repeated)
+            )
+            where copy_number > 1
+        )
+        """,
+        {"now": now},
     )
 
 
@@ -855,6 +909,7 @@ def _load_sendgrid(con, files, now, result) -> dict:
         """,
         {"now": now},
     ).fetchall()
+    _keep_first_landed_copies(con, now)
     for _, loaded, rejected in counts:
         result.rows_loaded += loaded
         result.rows_rejected += rejected

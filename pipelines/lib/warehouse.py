@@ -62,9 +62,16 @@ def connect_read(warehouse: Path):
         con.close()
 
 
-def publish(build: Path, warehouse: Path) -> None:
-    """Atomically replace the published warehouse with a checkpointed copy of the build."""
+def publish(build: Path, warehouse: Path, inputs_sha256: str | None = None) -> None:
+    """Atomically replace the published warehouse with a checkpointed copy of the build.
+
+    `inputs_sha256` (pipelines/lib/runstate.py) is recorded in the copy: what it was built from.
+    """
+    from pipelines.lib import runstate
+
     with connect_build(build) as con:
+        if inputs_sha256 is not None:
+            runstate.record_published(con, inputs_sha256)
         con.sql("checkpoint")
     tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
     try:

@@ -42,10 +42,9 @@ DDL = {
         state_district varchar, _source_file varchar, _loaded_at timestamp
     """,
     "sendgrid_events": """
-        sg_event_id varchar, event varchar, email varchar, email_norm varchar,
-        event_at timestamp, sg_message_id varchar, campaign_id varchar,
-        category varchar, url varchar, machine_open boolean, reason varchar,
-        bounce_type varchar, _source_file varchar, _line integer, _loaded_at timestamp
+        sg_event_id varchar, event varchar, email_norm varchar, email_as_logged varchar,
+        event_at timestamp, campaign_id varchar, machine_open boolean,
+        bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp
     """,
     "twilio_messages": """
         sid varchar, direction varchar, status varchar, from_number varchar,
@@ -199,25 +198,10 @@ def build(path: str | Path) -> Path:
         )
         con.executemany(
             "insert into raw.sendgrid_events values "
-            "(?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, ?, 'sendgrid/post.json', ?, ?)",
+            "(?, ?, ?, null, ?, ?, ?, ?, null, 'sendgrid/post.json', ?)",
             [
-                (
-                    sid,
-                    event,
-                    email,
-                    email,
-                    ts(at),
-                    f"msg-{sid}",
-                    campaign,
-                    url,
-                    machine,
-                    bounce_type,
-                    line,
-                    LOADED_AT,
-                )
-                for line, (sid, event, email, at, campaign, url, machine, bounce_type) in enumerate(
-                    SENDGRID, start=1
-                )
+                (sid, event, email, ts(at), campaign, machine, bounce_type, LOADED_AT)
+                for (sid, event, email, at, campaign, _url, machine, bounce_type) in SENDGRID
             ],
         )
         con.executemany(

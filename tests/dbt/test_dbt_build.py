@@ -84,7 +84,11 @@ def test_province_or_state_and_country(dbt_warehouse: Path) -> None:
 def test_funnel_rows(dbt_warehouse: Path) -> None:
     con = duckdb.connect(str(dbt_warehouse))
     try:
-        cur = con.execute("select * from marts.person_campaign_funnel")
+        # The funnel carries the person's integer key; marts.people maps it to the uuid.
+        cur = con.execute(
+            "select p.person_id, f.* exclude (person_key) "
+            "from marts.person_campaign_funnel f join marts.people p using (person_key)"
+        )
         names = [d[0] for d in cur.description]
         # each row as {column: value} for the non-null first_* times
         rows = {
@@ -175,7 +179,7 @@ def test_unmatched_events_kept_in_touchpoints(dbt_warehouse: Path) -> None:
     unmatched = _rows(
         dbt_warehouse,
         "select touchpoint_id, identifier from marts.touchpoints "
-        "where person_id is null order by touchpoint_id",
+        "where person_key is null order by touchpoint_id",
     )
     assert unmatched == [
         ("sg:sg11", "stranger@example.net"),
@@ -185,6 +189,6 @@ def test_unmatched_events_kept_in_touchpoints(dbt_warehouse: Path) -> None:
     assert total == 12 + 13 + 6  # every landed event once
     in_actions = _rows(
         dbt_warehouse,
-        "select count(*) from marts.campaign_touchpoints where person_id is null",
+        "select count(*) from marts.campaign_touchpoints where person_key is null",
     )[0][0]
     assert in_actions == 0

@@ -34,12 +34,12 @@ def generate(path: Path, n: int = 4000, seed: int = 20260610) -> dict[str, list[
     con.execute("create schema marts")
     con.execute(
         "create table marts.campaign_touchpoints (touchpoint_id varchar, campaign_id varchar,"
-        " person_id varchar, action varchar, occurred_at timestamp, is_machine_open boolean)"
+        " person_key bigint, action varchar, occurred_at timestamp)"
     )
     # the people segment_lift_by_affiliate groups by: one affiliate for everyone
-    con.execute("create table marts.people (person_id varchar, affiliate varchar)")
+    con.execute("create table marts.people (person_id varchar, person_key bigint, affiliate varchar)")
     con.execute(
-        "insert into marts.people select 'p' || lpad(i::varchar, 5, '0'), 'A' from range(?) t(i)", [n]
+        "insert into marts.people select 'p' || lpad(i::varchar, 5, '0'), i, 'A' from range(?) t(i)", [n]
     )
     con.execute(
         "insert into segments.definitions (segment_id, name_en, name_fr, channel, holdout_percent,"
@@ -55,17 +55,17 @@ def generate(path: Path, n: int = 4000, seed: int = 20260610) -> dict[str, list[
         if rng.random() < PLANTED[arm]:
             outcome[arm][1] += 1
             at = ENTERED + dt.timedelta(seconds=rng.randrange(7 * 24 * 3600 + 1))
-            actions.append((f"call:{i}", "c1", person, "called", at, False))
+            actions.append((f"call:{i}", "c1", i, "called", at))
         decoy = rng.random()
         if decoy < 0.1:
             before = ENTERED - dt.timedelta(hours=1)
-            actions.append((f"call:{i}:before", "c1", person, "called", before, False))
+            actions.append((f"call:{i}:before", "c1", i, "called", before))
         elif decoy < 0.2:
-            actions.append((f"call:{i}:late", "c1", person, "called", ENTERED + dt.timedelta(days=8), False))
+            actions.append((f"call:{i}:late", "c1", i, "called", ENTERED + dt.timedelta(days=8)))
         elif decoy < 0.3:
-            actions.append((f"call:{i}:other", "c2", person, "called", ENTERED + dt.timedelta(days=1), False))
+            actions.append((f"call:{i}:other", "c2", i, "called", ENTERED + dt.timedelta(days=1)))
     con.executemany("insert into segments.membership values (?, ?, ?, ?, ?)", members)
-    con.executemany("insert into marts.campaign_touchpoints values (?, ?, ?, ?, ?, ?)", actions)
+    con.executemany("insert into marts.campaign_touchpoints values (?, ?, ?, ?, ?)", actions)
     con.close()
     return outcome
 

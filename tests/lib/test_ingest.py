@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import shutil
 from pathlib import Path
@@ -58,9 +59,9 @@ def test_nothing_else_is_lost(con, landing):
     assert count(con, "select count(*) from raw.people") == 8
     assert con.sql("select phone_e164 from raw.people where person_id = 'p-dana'").fetchall() == [(None,)]
     assert con.sql("select email_norm from raw.people where person_id = 'p-eli'").fetchall() == [(None,)]
-    # 9 + 9 array events and 11 NDJSON lines less 2 bad; the byte-identical retry post is skipped.
-    # Raw keeps the event repeated across posts (ev-d2); staging counts it once.
-    assert count(con, "select count(*) from raw.sendgrid_events") == 9 + 9 + 9
+    # 9 + 9 array events and 11 NDJSON lines less 2 bad; the byte-identical retry post is skipped,
+    # and the event repeated across posts (ev-d2) is kept once.
+    assert count(con, "select count(*) from raw.sendgrid_events") == 9 + 9 + 9 - 1
     # 13 + 5 message rows less 2 bad (SM-c1 is in both exports)
     assert count(con, "select count(*) from raw.twilio_messages") == 16
     assert count(con, "select count(*) from raw.twilio_calls") == 9
@@ -207,3 +208,68 @@ def test_a_bad_campaign_registry_fails_naming_the_file(con, landing):
     (landing / "campaigns.yml").write_text("campaigns:\n  - id: x\n    ask: call\n")
     with pytest.raises(ingest.IngestError, match=r"campaigns\.yml: campaign 'x': needs `name"):
         ingest.load_source(con, landing, "campaigns")
+
+
+def _post(path: Path, *events: tuple[str, str, int]) -> None:
+    """A webhook post of (sg_event_id, event, timestamp) for dana@example.com."""
+    path.write_text(
+        "\n".join(
+            f'{{"email":"Dana@Example.com","timestamp":{ts},"event":"{event}","sg_event_id":"{sid}",'
+            f'"campaign_id":"pro-act-2026"}}'
+            for sid, event, ts in events
+        )
+        + "\n"
+    )
+
+
+def test_an_event_landed_twice_counts_once(con, tmp_path):
+    """The same sg_event_id in two posts, in one load or across loads, is one event: the first landed."""
+    landing = tmp_path / "twice"
+    (landing / "sendgrid").mkdir(parents=True)
+    _post(landing / "sendgrid" / "post-2.ndjson", ("a", "open", 1780412400), ("b", "click", 1780412401))
+    _post(landing / "sendgrid" / "post-1.ndjson", ("a", "open", 1780412399))
+    ingest.load_source(con, landing, "sendgrid")
+    assert con.sql(
+        "select sg_event_id, event_at, regexp_extract(_source_file, '[^/]+$') from raw.sendgrid_events "
+        "order by all"
+    ).fetchall() == [
+        # post-1 sorts first: its copy of "a" is the first landed
+        ("a", dt.datetime(2026, 6, 2, 14, 59, 59), "post-1.ndjson"),
+        ("b", dt.datetime(2026, 6, 2, 15, 0, 1), "post-2.ndjson"),
+    ]
+    # A later load repeating "b" (a retried post, not byte-identical) adds only what is new.
+    _post(landing / "sendgrid" / "post-3.ndjson", ("b", "click", 1780412401), ("c", "delivered", 1780412402))
+    result = ingest.load_source(con, landing, "sendgrid")
+    assert result.files_loaded == 1
+    per_id = "select sg_event_id, count(*) from raw.sendgrid_events group by 1 order by 1"
+    assert con.sql(per_id).fetchall() == [
+        ("a", 1),
+        ("b", 1),
+        ("c", 1),
+    ]
+    assert con.sql(
+        "select regexp_extract(_source_file, '[^/]+$') from raw.sendgrid_events where sg_event_id = 'b'"
+    ).fetchall() == [("post-2.ndjson",)]
+
+
+def test_raw_keeps_only_what_the_warehouse_reads(con, landing):
+    """The payload nothing reads (message ids, categories, urls, reasons) stays in the landed files."""
+    load_all(con, landing)
+    columns = [c for (c,) in con.sql("select column_name from (describe raw.sendgrid_events)").fetchall()]
+    assert columns == [
+        "sg_event_id",
+        "event",
+        "email_norm",
+        "email_as_logged",
+        "event_at",
+        "campaign_id",
+        "machine_open",
+        "bounce_type",
+        "asm_group_id",
+        "_source_file",
+        "_loaded_at",
+    ]
+    # An address kept as logged only where it did not normalise.
+    assert count(con, "select count(*) from raw.sendgrid_events where email_as_logged is not null") == count(
+        con, "select count(*) from raw.sendgrid_events where email_norm is null"
+    )

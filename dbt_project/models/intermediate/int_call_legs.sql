@@ -99,6 +99,7 @@ select
         case when legs.direction = 'inbound' then legs.from_number end
     ) as identifier,
     phones.person_id,
+    phones.person_key,
     legs.loaded_at
 from legs
 left join phones

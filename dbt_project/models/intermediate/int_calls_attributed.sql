@@ -44,6 +44,7 @@ select
     legs.call_sid,
     campaigns.campaign_id,
     legs.person_id,
+    legs.person_key,
     legs.activist_e164,
     legs.to_e164 as reached_e164,
     legs.started_at as occurred_at,

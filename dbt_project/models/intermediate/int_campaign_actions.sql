@@ -2,18 +2,21 @@
 
 -- Every attributed action of a matched person on a campaign, one row per
 -- (touchpoint, campaign). Unmatched events stay only in touchpoints.
+-- touchpoint_id names the texts, replies and calls (a reply or call can
+-- count for several campaigns, and the overview counts it once); an email
+-- event belongs to its campaign's email only and carries none (writing 28M
+-- ids again would cost as much as the events).
 -- A view: marts/campaign_touchpoints materializes it once (incrementally).
 with
 
 email_actions as (
 
     select
-        {{ dbt.concat(["'sg:'", "sg_event_id"]) }} as touchpoint_id,
+        cast(null as {{ dbt.type_string() }}) as touchpoint_id,
         campaign_id,
-        person_id,
+        person_key,
         action,
         occurred_at,
-        is_machine_open,
         loaded_at
     from {{ ref('int_email_events_attributed') }}
 
@@ -24,10 +27,9 @@ texts as (
     select
         {{ dbt.concat(["'sms:'", "message_sid"]) }} as touchpoint_id,
         campaign_id,
-        person_id,
+        person_key,
         'texted' as action,
         occurred_at,
-        false as is_machine_open,
         loaded_at
     from {{ ref('int_sms_texts_attributed') }}
 
@@ -38,10 +40,9 @@ replies as (
     select
         {{ dbt.concat(["'sms:'", "message_sid"]) }} as touchpoint_id,
         campaign_id,
-        person_id,
+        person_key,
         'replied' as action,
         occurred_at,
-        false as is_machine_open,
         loaded_at
     from {{ ref('int_sms_replies_attributed') }}
 
@@ -52,10 +53,9 @@ calls as (
     select
         {{ dbt.concat(["'call:'", "call_sid"]) }} as touchpoint_id,
         campaign_id,
-        person_id,
+        person_key,
         'called' as action,
         occurred_at,
-        false as is_machine_open,
         loaded_at
     from {{ ref('int_calls_attributed') }}
 
@@ -75,4 +75,4 @@ unioned as (
 
 select * from unioned
 where
-    person_id is not null
+    person_key is not null

@@ -7,8 +7,12 @@ with
 
 events as (
 
-    select * from {{ ref('int_email_events') }}
-    where email_norm is not null
+    select * from {{ ref('stg_sendgrid__events') }}
+    where
+        email_norm is not null
+        and event_type in (
+            'unsubscribe', 'group_unsubscribe', 'spamreport', 'bounce', 'group_resubscribe'
+        )
 
 ),
 

@@ -2,7 +2,8 @@
 
 -- Email actions per campaign: a SendGrid event belongs to every campaign
 -- whose email_campaign_id equals the event's campaign_id custom arg.
--- delivered / opened (open events; machine opens flagged) / clicked /
+-- delivered / opened (human opens) / machine_opened (an open by a privacy
+-- proxy, sg_machine_open: its own action, so no consumer filters a flag) / clicked /
 -- bounced (any bounce event, hard or soft; dropped is not a bounce) /
 -- unsubscribed (unsubscribe or group_unsubscribe).
 -- A view, read through int_campaign_actions by marts/campaign_touchpoints.
@@ -23,17 +24,16 @@ campaigns as (
 select
     events.sg_event_id,
     campaigns.campaign_id,
-    events.person_id,
+    events.person_key,
     case events.event_type
         when 'delivered' then 'delivered'
-        when 'open' then 'opened'
+        when 'open' then case when events.is_machine_open then 'machine_opened' else 'opened' end
         when 'click' then 'clicked'
         when 'bounce' then 'bounced'
         when 'unsubscribe' then 'unsubscribed'
         when 'group_unsubscribe' then 'unsubscribed'
     end as action,
     events.occurred_at,
-    events.is_machine_open,
     events.loaded_at
 from events
 inner join campaigns

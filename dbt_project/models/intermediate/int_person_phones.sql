@@ -16,6 +16,8 @@ people as (
 select
     phone_e164,
     min(person_id) as person_id,
+    -- the winner's integer key: what the events carry
+    {{ person_key('min(person_id)') }} as person_key,
     count(*) as people_sharing
 from people
 group by phone_e164

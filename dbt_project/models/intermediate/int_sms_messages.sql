@@ -122,6 +122,7 @@ select
     keyed.error_code,
     keyed.keyword_action,
     phones.person_id,
+    phones.person_key,
     keyed.loaded_at
 from keyed
 left join phones

@@ -38,6 +38,7 @@ pairs as (
         inbound.message_sid,
         texts.campaign_id,
         inbound.person_id,
+        inbound.person_key,
         inbound.activist_e164,
         inbound.sent_at as occurred_at,
         case
@@ -66,8 +67,9 @@ select
     message_sid,
     campaign_id,
     person_id,
+    person_key,
     activist_e164,
     occurred_at,
     min(loaded_at) as loaded_at
 from pairs
-group by message_sid, campaign_id, person_id, activist_e164, occurred_at
+group by message_sid, campaign_id, person_id, person_key, activist_e164, occurred_at

@@ -34,6 +34,7 @@ select
     messages.message_sid,
     campaigns.campaign_id,
     messages.person_id,
+    messages.person_key,
     messages.activist_e164,
     messages.sent_at as occurred_at,
     messages.loaded_at

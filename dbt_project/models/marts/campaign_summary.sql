@@ -11,5 +11,5 @@ select
     count(funnel.first_called_at) as called
 from {{ ref('person_campaign_funnel') }} as funnel
 inner join {{ ref('people') }} as people
-    on funnel.person_id = people.person_id
+    on funnel.person_key = people.person_key
 group by funnel.campaign_id, people.affiliate

@@ -1,28 +1,29 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['touchpoint_id', 'campaign_id'],
-        incremental_strategy=upsert_strategy(),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_rows() }}",
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
 
--- Attributed actions of matched people: one row per (touchpoint, campaign).
--- A touchpoint can belong to several campaigns (a reply to every campaign
--- that texted the phone, a call to every campaign listing the number).
--- loaded_at: when the action became known. Incremental as touchpoints.
+-- Attributed actions of matched people: one row per (touchpoint, campaign),
+-- keyed by the person's integer key. A touchpoint can belong to several
+-- campaigns (a reply to every campaign that texted the phone, a call to
+-- every campaign listing the number). loaded_at: when the action became
+-- known. A daily build appends the actions loaded since the last completed
+-- build and rewrites those of people loaded since (macros/incremental.sql).
 select
     touchpoint_id,
     campaign_id,
-    person_id,
+    person_key,
     action,
     occurred_at,
-    is_machine_open,
     loaded_at
 from {{ ref('int_campaign_actions') }}
 {% if is_incremental() %}
     where
-        {{ new_or_rematched() }}
+        {{ rebuilt_rows() }}
 {% endif %}
 -- Stored by campaign and action: a cohort's "within N days" reads one slice.
 order by campaign_id, action

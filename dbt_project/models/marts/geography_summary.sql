@@ -6,12 +6,12 @@ with
 acted as (
 
     select
-        person_id,
+        person_key,
         max(case when first_opened_at is not null then 1 else 0 end) as opened,
         max(case when first_clicked_at is not null then 1 else 0 end) as clicked,
         max(case when first_called_at is not null then 1 else 0 end) as called
     from {{ ref('person_campaign_funnel') }}
-    group by person_id
+    group by person_key
 
 )
 
@@ -25,6 +25,6 @@ select
     coalesce(sum(acted.called), 0) as called
 from {{ ref('people') }} as people
 left join acted
-    on people.person_id = acted.person_id
+    on people.person_key = acted.person_key
 where people.province_or_state is not null
 group by people.affiliate, people.country, people.province_or_state

@@ -1,15 +1,15 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['person_id', 'campaign_id'],
+        unique_key=['person_key', 'campaign_id'],
         incremental_strategy=upsert_strategy(),
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
 
 -- One row per person x campaign with any attributed action: the first time
--- of each action. first_opened_at counts human opens only;
--- first_opened_any_at counts machine (privacy-proxy) opens too.
+-- of each action, keyed by the person's integer key. first_opened_at counts
+-- human opens (action opened); first_opened_any_at machine opens too.
 -- Incremental: the actions loaded since the last completed build (the build
 -- log), and those of people loaded since, are folded into the rows already
 -- held, first time by first time (the earlier wins; a late event with an
@@ -23,8 +23,7 @@ actions as (
     select * from {{ ref('campaign_touchpoints') }}
     {% if is_incremental() %}
         where
-            loaded_at > {{ last_build_events_loaded_through() }}
-            or person_id in ({{ people_loaded_since('person_id') }})
+            {{ rebuilt_rows() }}
     {% endif %}
 
 ),
@@ -32,12 +31,12 @@ actions as (
 firsts as (
 
     select
-        person_id,
+        person_key,
         campaign_id,
         min(case when action = 'delivered' then occurred_at end) as first_delivered_at,
-        min(case when action = 'opened' and not is_machine_open then occurred_at end)
-            as first_opened_at,
-        min(case when action = 'opened' then occurred_at end) as first_opened_any_at,
+        min(case when action = 'opened' then occurred_at end) as first_opened_at,
+        min(case when action in ('opened', 'machine_opened') then occurred_at end)
+            as first_opened_any_at,
         min(case when action = 'clicked' then occurred_at end) as first_clicked_at,
         min(case when action = 'bounced' then occurred_at end) as first_bounced_at,
         min(case when action = 'unsubscribed' then occurred_at end) as first_unsubscribed_at,
@@ -46,7 +45,7 @@ firsts as (
         min(case when action = 'called' then occurred_at end) as first_called_at,
         max(loaded_at) as loaded_at
     from actions
-    group by person_id, campaign_id
+    group by person_key, campaign_id
 
 )
 
@@ -57,7 +56,7 @@ firsts as (
 ] %}
 
 select
-    firsts.person_id,
+    firsts.person_key,
     firsts.campaign_id,
     -- incremental: the earlier of the new and the held time (least()
     -- skips nulls on DuckDB and Spark)
@@ -65,19 +64,18 @@ select
         {% for time in times %}
             least(firsts.{{ time }}, held.{{ time }}) as {{ time }},
         {% endfor %}
-        greatest(firsts.loaded_at, held.loaded_at) as loaded_at,
+        greatest(firsts.loaded_at, held.loaded_at) as loaded_at
     {% else %}
         {% for time in times %}
             firsts.{{ time }},
         {% endfor %}
-        firsts.loaded_at,
+        firsts.loaded_at
     {% endif %}
-    {{ person_key('firsts.person_id') }} as person_key
 from firsts
 {% if is_incremental() %}
     left join {{ this }} as held
         on
-            firsts.person_id = held.person_id
+            firsts.person_key = held.person_key
             and firsts.campaign_id = held.campaign_id
 {% endif %}
 -- Stored by campaign: a cohort reads one campaign's rows and skips the rest

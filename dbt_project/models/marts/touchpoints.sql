@@ -1,7 +1,7 @@
 {{ config(materialized='view') }}
 
 -- Every landed event once (email events, text messages, call legs), with
--- the person it matched; person_id null = unmatched, kept and counted.
+-- the person it matched (person_key; null = unmatched, kept and counted).
 -- loaded_at: when the event first landed. A view over the event tables
 -- (int_email_events, int_sms_messages, int_call_legs), which hold each
 -- event once already: a copy of tens of millions of rows would add nothing.
@@ -16,7 +16,7 @@ email as (
         'email' as channel,
         event_type,
         occurred_at,
-        person_id,
+        person_key,
         coalesce(email_norm, email_as_logged) as identifier,
         is_machine_open,
         cast(null as {{ dbt.type_string() }}) as status,
@@ -35,7 +35,7 @@ sms as (
         'sms' as channel,
         direction as event_type,
         sent_at as occurred_at,
-        person_id,
+        person_key,
         identifier,
         false as is_machine_open,
         status,
@@ -54,7 +54,7 @@ calls as (
         'call' as channel,
         direction as event_type,
         started_at as occurred_at,
-        person_id,
+        person_key,
         identifier,
         false as is_machine_open,
         status,

@@ -26,7 +26,7 @@ unmatched as (
         max(loaded_at) as loaded_through
     from {{ ref('touchpoints') }}
     where
-        person_id is null
+        person_key is null
         -- folding: only the events loaded since the latest one counted
         and {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
     group by channel, identifier

@@ -28,7 +28,6 @@ actions as (
     select * from {{ ref('campaign_touchpoints') }}
     where
         action in ('delivered', 'opened', 'clicked', 'texted', 'replied', 'called')
-        and not (action = 'opened' and is_machine_open)
         -- folding: only the events loaded since the latest one counted
         and {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
 
@@ -66,7 +65,7 @@ weekly as (
         max(actions.loaded_at) as loaded_through
     from actions
     inner join {{ ref('people') }} as people
-        on actions.person_id = people.person_id
+        on actions.person_key = people.person_key
     left join counted_before
         on actions.touchpoint_id = counted_before.touchpoint_id
     group by week, people.affiliate, actions.action

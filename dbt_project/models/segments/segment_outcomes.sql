@@ -3,7 +3,8 @@
 -- person first entered the segment (the build that first exported them) and
 -- closes outcome_window_days x 24 h later, both ends included. converted:
 -- the segment's outcome (DESIGN's meaning of `called`, `clicked`, ... for the
--- outcome campaign; human opens only for `opened`) happened inside it.
+-- outcome campaign; `opened` is human opens, the action's own meaning)
+-- happened inside it.
 with
 
 definitions as (
@@ -51,14 +52,15 @@ outcomes as (
         windows.person_id,
         min(actions.occurred_at) as first_outcome_at
     from windows
+    inner join {{ ref('people') }} as people
+        on windows.person_id = people.person_id
     inner join {{ ref('campaign_touchpoints') }} as actions
         on
-            windows.person_id = actions.person_id
+            people.person_key = actions.person_key
             and windows.outcome_campaign_id = actions.campaign_id
             and windows.outcome_event = actions.action
             and windows.entered_at <= actions.occurred_at
             and windows.window_ends_at >= actions.occurred_at
-    where not (actions.action = 'opened' and coalesce(actions.is_machine_open, false))
     group by windows.segment_id, windows.person_id
 
 )

@@ -8,8 +8,12 @@
     whole table, so a new row can repeat neither another new row nor one
     held before. The rows held before were checked by the build that added
     them; a full refresh checks every row.
+
+    nulls_distinct: rows with a null in the key are not compared (as SQL's
+    unique constraints do); campaign_touchpoints' email actions carry no
+    touchpoint_id.
 -#}
-{% test unique_combination(model, combination_of_columns, new_rows_only=false) %}
+{% test unique_combination(model, combination_of_columns, new_rows_only=false, nulls_distinct=false) %}
 
 select
     {{ combination_of_columns | join(', ') }},
@@ -25,6 +29,12 @@ from {{ model }} as held
                 and new_row.{{ column }} = held.{{ column }}
             {%- endfor %}
     )
+{%- endif %}
+{%- if nulls_distinct %}
+    {{ 'and' if new_rows_only and not flags.FULL_REFRESH else 'where' }}
+    {%- for column in combination_of_columns %}
+        held.{{ column }} is not null{% if not loop.last %} and{% endif %}
+    {%- endfor %}
 {%- endif %}
 group by {{ combination_of_columns | join(', ') }}
 having count(*) > 1

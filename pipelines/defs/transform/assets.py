@@ -1,16 +1,19 @@
 """dbt models as Dagster assets, and the publish step that makes them readable."""
 
-import hashlib
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.defs.resources import Warehouse
-from pipelines.defs.transform.project import DBT_DIR, keep_partial_parse, rollcall_project
+from pipelines.defs.resources import Landing, Warehouse
+from pipelines.defs.transform.project import keep_partial_parse, rollcall_project
+from pipelines.lib import runstate
 from pipelines.lib import warehouse as wh
+from pipelines.lib.runstate import models_sha256
+from pipelines.lib.segments import segments_path
 
 POOL = "warehouse"
 
@@ -67,21 +70,23 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
 # with --full-refresh, so an incremental build always equals a full one.
 _PEOPLE_STEALING_MATCHES = """
     with changed as (
-        select person_id, email_norm, phone_e164
+        select person_key, email_norm, phone_e164
         from staging.stg_action_network__people where loaded_at > ?  -- since the last completed build
     ),
+    -- the identity the build is about to use (int_person_emails / int_person_phones:
+    -- the smallest person_id wins), against the one the events matched last time
     emails as (
-        select email_norm, min(person_id) as person_id from staging.stg_action_network__people
+        select email_norm, hash(min(person_id)) as person_key from staging.stg_action_network__people
         where email_norm is not null group by email_norm
     ),
     phones as (
-        select phone_e164, min(person_id) as person_id from staging.stg_action_network__people
+        select phone_e164, hash(min(person_id)) as person_key from staging.stg_action_network__people
         where phone_e164 is not null group by phone_e164
     ),
     matched as (
-        select t.channel, t.identifier, t.person_id from marts.touchpoints t
-        where t.person_id is not null and (
-            t.person_id in (select person_id from changed)
+        select t.channel, t.identifier, t.person_key from marts.touchpoints t
+        where t.person_key is not null and (
+            t.person_key in (select person_key from changed)
             or t.identifier in (select email_norm from changed where email_norm is not null)
             or t.identifier in (select phone_e164 from changed where phone_e164 is not null)
         )
@@ -89,18 +94,8 @@ _PEOPLE_STEALING_MATCHES = """
     select count(*) from matched m
     left join emails e on m.channel = 'email' and m.identifier = e.email_norm
     left join phones p on m.channel <> 'email' and m.identifier = p.phone_e164
-    where m.person_id is distinct from coalesce(e.person_id, p.person_id)
+    where m.person_key is distinct from coalesce(e.person_key, p.person_key)
 """
-
-
-def models_sha256() -> str:
-    """One digest of the dbt models and macros: an incremental build adds to tables built by the same code."""
-    digest = hashlib.sha256()
-    for path in sorted(
-        p for folder in ("models", "macros") for p in (DBT_DIR / folder).rglob("*") if p.is_file()
-    ):
-        digest.update(str(path.relative_to(DBT_DIR)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def full_refresh_reason(con, models: str | None = None) -> str | None:
@@ -157,8 +152,13 @@ MARTS = [key for key in rollcall_dbt_models.keys if key.path[0] == "marts"]
     pool=POOL,
     description="A read-only copy of the warehouse, swapped in atomically for the CLI and dashboards.",
 )
-def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:
-    wh.publish(warehouse.build, warehouse.published)
+def published_warehouse(warehouse: Warehouse, landing: Landing) -> dg.MaterializeResult:
+    # What this run read: `rollcall run` worked it out before it started (a file
+    # landing mid-run makes the next run look again); from the Dagster UI, now.
+    inputs = os.environ.get("ROLLCALL_RUN_INPUTS") or runstate.inputs_fingerprint(
+        Path(landing.path), segments_path(Path(landing.path))
+    )
+    wh.publish(warehouse.build, warehouse.published, inputs)
     return dg.MaterializeResult(metadata={"path": str(warehouse.published)})
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from pipelines.lib import warehouse as wh
+from pipelines.lib.runstate import DBT_DIR
 
-DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 # dbt builds into the pipeline's private working file, never the published one.

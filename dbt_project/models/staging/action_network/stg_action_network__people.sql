@@ -10,6 +10,8 @@ renamed as (
 
     select
         cast(person_id as {{ dbt.type_string() }}) as person_id,
+        -- the integer every event and fact table carries (the uuid stays in marts.people)
+        {{ person_key('person_id') }} as person_key,
         {{ blank_to_null('first_name') }} as first_name,
         {{ blank_to_null('last_name') }} as last_name,
         {{ blank_to_null('email') }} as email,

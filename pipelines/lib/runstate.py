@@ -1,0 +1,71 @@
+"""What a run reads, so that a run with nothing new does nothing.
+
+A run reads the landed files, the dbt models and macros, and segments.yml.
+Their fingerprint (each landed file's path, size and modification time; the
+models' and segments.yml's bytes) is worked out before anything starts, and
+the publish step writes it into the warehouse it publishes
+(`raw.published_runs`, its only writer). The next run compares: the same
+fingerprint means nothing new landed and nothing changed, so it returns at
+once and publishes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import duckdb
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+PUBLISHED_RUNS_DDL = """
+create schema if not exists raw;
+create table if not exists raw.published_runs (published_at timestamp, inputs_sha256 varchar);
+"""
+
+
+def models_sha256() -> str:
+    """One digest of the dbt models and macros: an incremental build adds to tables built by the same code."""
+    digest = hashlib.sha256()
+    for path in sorted(
+        p for folder in ("models", "macros") for p in (DBT_DIR / folder).rglob("*") if p.is_file()
+    ):
+        digest.update(str(path.relative_to(DBT_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(landing: Path, segments_file: Path | None = None) -> str:
+    """Every landed file (path, size, mtime), the models, and segments.yml, as one digest."""
+    digest = hashlib.sha256(models_sha256().encode())
+    for root, dirs, files in os.walk(landing):
+        dirs.sort()
+        for name in sorted(files):
+            if name.startswith((".", "_")):
+                continue
+            path = Path(root) / name
+            stat = path.stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    if segments_file is not None and segments_file.is_file() and not segments_file.is_relative_to(landing):
+        digest.update(segments_file.read_bytes())
+    return digest.hexdigest()
+
+
+def last_published_inputs(warehouse: Path) -> str | None:
+    """The fingerprint the published warehouse was built from, or None (none, or not readable now)."""
+    if not warehouse.exists():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            row = con.sql(
+                "select inputs_sha256 from raw.published_runs order by published_at desc limit 1"
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def record_published(con: duckdb.DuckDBPyConnection, inputs_sha256: str) -> None:
+    """Called by the publish step on the build it is about to publish."""
+    con.execute(PUBLISHED_RUNS_DDL)
+    con.execute("insert into raw.published_runs values (now()::timestamp, ?)", [inputs_sha256])
