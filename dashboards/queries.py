@@ -388,7 +388,7 @@ def loads() -> pl.DataFrame:
         """
         select source, max(loaded_at) as last_load, count(*) as files,
                sum(rows_loaded) as rows_loaded, sum(rows_rejected) as rows_rejected
-        from raw.loaded_files group by source order by source
+        from marts.loaded_files group by source order by source
         """
     )
 
@@ -398,7 +398,7 @@ def rejected_reasons() -> pl.DataFrame:
     return _df(
         """
         select source, trim(regexp_replace(reason, '"[^"]*"', '', 'g')) as reason, count(*) as n
-        from raw.rejected_rows group by all order by n desc, source, reason
+        from marts.rejected_rows group by all order by n desc, source, reason
         """
     )
 
@@ -406,7 +406,7 @@ def rejected_reasons() -> pl.DataFrame:
 def rejected_sample(limit: int = 200) -> pl.DataFrame:
     """Rejected rows with file, line and value: admins only (values can be anyone's)."""
     return _df(
-        "select source, file, line, reason, raw_value from raw.rejected_rows "
+        "select source, file, line, reason, raw_value from marts.rejected_rows "
         "order by source, file, line limit $limit",
         {"limit": limit},
     )

@@ -53,9 +53,17 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
     os.environ["ROLLCALL_WAREHOUSE"] = str(warehouse)
     os.environ["ROLLCALL_BUILD_DB"] = str(build)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    forget_builds = build.exists() and not wh.raw_path(build).exists()
     if not build.exists() and warehouse.exists():
-        # Someone handed us a published warehouse: build on top of it.
+        # Someone handed us a published warehouse: build on top of it (it holds
+        # the segments' history: assignments, the push ledger). Its raw tables
+        # were never published: ingest reads every landed file again.
         shutil.copyfile(warehouse, build)
+        forget_builds = True
+    if forget_builds:
+        # The models cannot add to events they no longer have: dbt builds from scratch.
+        with wh.connect_build(build) as con:
+            con.execute("drop table if exists intermediate.dbt_build_log")
 
     import dagster as dg
 
@@ -107,7 +115,7 @@ def _summary(warehouse: Path, steps: dict[str, float], published: bool = True) -
                 """
             ).fetchall()
         )
-        rejected = con.sql("select count(*) from raw.rejected_rows").fetchall()[0][0]
+        rejected = con.sql("select count(*) from marts.rejected_rows").fetchall()[0][0]
         per_address = "select coalesce(sum(events), 0)::bigint from marts.unmatched_identifiers"
         unmatched = con.sql(per_address).fetchall()[0][0]
     return RunSummary(warehouse, rows, rejected, unmatched, steps, published)

@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 
 from pipelines.lib import cohorts
+from pipelines.lib import warehouse as wh
 from pipelines.lib.warehouse import connect_read
 
 
@@ -156,8 +157,15 @@ def test_reachable_filter_keeps_only_people_reachable_now(con):
     assert who(con, campaign="pro-act", did="opened", reachable="email") == ["alice", "chloe", "fay"]
 
 
-def test_unmatched_events_are_kept(con):
-    rows = con.sql(
+@pytest.fixture(scope="module")
+def events(warehouse):
+    """The build warehouse: marts.touchpoints is a view over the raw events, which are never published."""
+    with wh.connect_build(wh.build_path(warehouse)) as connection:
+        yield connection
+
+
+def test_unmatched_events_are_kept(events):
+    rows = events.sql(
         "select touchpoint_id from marts.touchpoints where person_key is null order by 1"
     ).fetchall()
     ids = [r[0] for r in rows]
@@ -165,18 +173,15 @@ def test_unmatched_events_are_kept(con):
     assert "call:CA-x1" in ids  # +1 312 555 0177
 
 
-def test_an_event_landed_twice_counts_once(con):
+def test_an_event_landed_twice_counts_once(events):
     # ev-d2 (Dana's open) is in post-001 and again in post-002; SM-c1 in both message exports.
-    assert con.sql("select count(*) from marts.touchpoints where touchpoint_id = 'sg:ev-d2'").fetchall() == [
-        (1,)
-    ]
-    assert con.sql("select count(*) from marts.touchpoints where touchpoint_id = 'sms:SM-c1'").fetchall() == [
+    one = events.sql
+    assert one("select count(*) from marts.touchpoints where touchpoint_id = 'sg:ev-d2'").fetchall() == [(1,)]
+    assert one("select count(*) from marts.touchpoints where touchpoint_id = 'sms:SM-c1'").fetchall() == [
         (1,)
     ]
     # Counted once where it lands: raw keeps the first landed copy only.
-    assert con.sql("select count(*) from raw.sendgrid_events where sg_event_id = 'ev-d2'").fetchall() == [
-        (1,)
-    ]
+    assert one("select count(*) from raw.sendgrid_events where sg_event_id = 'ev-d2'").fetchall() == [(1,)]
 
 
 def test_running_again_over_the_same_files_changes_no_count(built):

@@ -74,8 +74,9 @@
             {%- set log = build_log_relation() -%}
             {#- hooks cannot ref(): the relations by name -#}
             {%- set actions = actions_built[0].node.relation_name -%}
+            {#- the raw file, attached as `raw` (profiles.yml) -#}
             {%- set loaded_files = api.Relation.create(
-                database=target.database, schema='raw', identifier='loaded_files') -%}
+                database='raw', schema='main', identifier='loaded_files') -%}
             {#- A log from before models_sha256 was kept: start it again. -#}
             {%- set existing = adapter.get_relation(
                 database=log.database, schema=log.schema, identifier=log.identifier) -%}

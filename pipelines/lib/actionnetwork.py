@@ -45,7 +45,6 @@ PEOPLE_KEY = "osdi:people"
 MAX_PAGES = 100_000  # a bound on pagination, far above any real list (25 a page)
 
 PULLS_DDL = """
-create schema if not exists raw;
 create table if not exists raw.actionnetwork_pulls (
     pulled_at timestamp, modified_since varchar, latest_modified varchar,
     requests bigint, people bigint
@@ -259,6 +258,7 @@ class PullResult:
 
 def pull_people(con: duckdb.DuckDBPyConnection, client: Client, full: bool = False) -> PullResult:
     """Pull people changed since the last pull (all of them the first time) into raw.people."""
+    ingest.ensure_raw_schema(con)
     con.execute(PULLS_DDL)
     since = None
     if not full:

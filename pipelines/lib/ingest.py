@@ -40,6 +40,7 @@ import pyarrow as pa
 import yaml
 
 from pipelines.lib.phones import NANP_SHAPE, e164_table, nanp_prefix_valid, to_e164, zip_states
+from pipelines.lib.warehouse import attach_raw
 
 T = TypeVar("T")
 
@@ -113,7 +114,6 @@ DATE_FORMATS = [
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 RAW_DDL = """
-create schema if not exists raw;
 create table if not exists raw.loaded_files (
     source varchar, file varchar, sha256 varchar,
     rows_loaded bigint, rows_rejected bigint, loaded_at timestamp
@@ -187,8 +187,32 @@ class LoadResult:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The raw tables, in the raw file attached beside the connection's database (lib/warehouse.py)."""
+    attach_raw(con)
+    _move_old_raw_schema(con)
     _narrow_old_sendgrid_events(con)
     con.execute(RAW_DDL)
+
+
+def _move_old_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw had a file of its own: its raw schema moves there, once."""
+    here = con.execute("select current_database()").fetchone()[0]
+    tables = [
+        t
+        for (t,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? and schema_name = 'raw'", [here]
+        ).fetchall()
+    ]
+    if (
+        not tables
+        and not con.execute(
+            "select count(*) from duckdb_schemas() where database_name = ? and schema_name = 'raw'", [here]
+        ).fetchone()[0]
+    ):
+        return
+    for table in tables:
+        con.execute(f'create or replace table raw.main."{table}" as select * from "{here}".raw."{table}"')
+    con.execute(f'drop schema "{here}".raw cascade')
 
 
 def _narrow_old_sendgrid_events(con: duckdb.DuckDBPyConnection) -> None:

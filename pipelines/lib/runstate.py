@@ -4,7 +4,7 @@ A run reads the landed files, the dbt models and macros, and segments.yml.
 Their fingerprint (each landed file's path, size and modification time; the
 models' and segments.yml's bytes) is worked out before anything starts, and
 the publish step writes it into the warehouse it publishes
-(`raw.published_runs`, its only writer). The next run compares: the same
+(`meta.published_runs`, its only writer). The next run compares: the same
 fingerprint means nothing new landed and nothing changed, so it returns at
 once and publishes nothing.
 """
@@ -20,8 +20,8 @@ import duckdb
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 PUBLISHED_RUNS_DDL = """
-create schema if not exists raw;
-create table if not exists raw.published_runs (published_at timestamp, inputs_sha256 varchar);
+create schema if not exists meta;
+create table if not exists meta.published_runs (published_at timestamp, inputs_sha256 varchar);
 """
 
 
@@ -57,8 +57,8 @@ def last_published_inputs(warehouse: Path) -> str | None:
         return None
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            row = con.sql(
-                "select inputs_sha256 from raw.published_runs order by published_at desc limit 1"
+            row = con.execute(
+                "select inputs_sha256 from meta.published_runs order by published_at desc limit 1"
             ).fetchone()
     except duckdb.Error:
         return None
@@ -68,4 +68,4 @@ def last_published_inputs(warehouse: Path) -> str | None:
 def record_published(con: duckdb.DuckDBPyConnection, inputs_sha256: str) -> None:
     """Called by the publish step on the build it is about to publish."""
     con.execute(PUBLISHED_RUNS_DDL)
-    con.execute("insert into raw.published_runs values (now()::timestamp, ?)", [inputs_sha256])
+    con.execute("insert into meta.published_runs values (now()::timestamp, ?)", [inputs_sha256])

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib import segments
+from pipelines.lib import warehouse as wh
 
 LOADED_AT = datetime(2026, 6, 20, 12, 0, 0)
 
@@ -185,7 +186,8 @@ def build(path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        con.execute("create schema if not exists raw")
+        # raw.* live in the raw file beside the warehouse file, as ingest writes them
+        wh.attach_raw(con)
         for table, columns in DDL.items():
             con.execute(f"create or replace table raw.{table} ({columns})")
         # No saved segments: models/segments build on the empty segment tables.

@@ -1,0 +1,67 @@
+"""A run with nothing new does nothing: no ingest, no dbt, no publish (pipelines/lib/runstate.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from pipelines.lib import runstate
+from pipelines.lib import warehouse as wh
+from pipelines.run import run_all
+
+
+def _copy(built: dict, root: Path) -> tuple[Path, Path]:
+    landing = root / "landing"
+    shutil.copytree(built["landing"], landing)
+    warehouse = root / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    for built_file, copy in (
+        (wh.build_path(built["warehouse"]), wh.build_path(warehouse)),
+        (wh.raw_path(wh.build_path(built["warehouse"])), wh.raw_path(wh.build_path(warehouse))),
+    ):
+        shutil.copyfile(built_file, copy)
+    return landing, warehouse
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def test_a_run_with_nothing_new_publishes_nothing(built, tmp_path):
+    landing, warehouse = _copy(built, tmp_path)
+    # Another landing folder than the one the build read: the run looks, and records what it read.
+    first = run_all(landing, warehouse)
+    assert first.published
+    assert runstate.last_published_inputs(warehouse) == runstate.inputs_fingerprint(landing)
+    before = _stamp(warehouse)
+    again = run_all(landing, warehouse)
+    assert not again.published
+    assert _stamp(warehouse) == before  # the same file: nothing was copied over it
+    assert again.rows == first.rows and again.rejected == first.rejected
+
+
+def test_a_file_touched_or_landed_makes_the_run_look_again(built, tmp_path):
+    landing, warehouse = _copy(built, tmp_path)
+    run_all(landing, warehouse)
+    post = next((landing / "sendgrid").iterdir())
+    os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
+    assert run_all(landing, warehouse).published
+    (landing / "sendgrid" / "post-900.json").write_text(
+        '[{"email":"alice@example.com","timestamp":1780412400,"event":"click","sg_event_id":"ev-new",'
+        '"campaign_id":"pro-act-2026"}]'
+    )
+    done = run_all(landing, warehouse)
+    assert done.published and not run_all(landing, warehouse).published
+
+
+def test_changed_models_or_segments_make_the_run_look_again(built, tmp_path, monkeypatch):
+    landing, warehouse = _copy(built, tmp_path)
+    run_all(landing, warehouse)
+    segments = tmp_path / "segments.yml"
+    segments.write_text("segments: []\n")
+    monkeypatch.setenv("ROLLCALL_SEGMENTS", str(segments))
+    assert runstate.inputs_fingerprint(landing, segments) != runstate.last_published_inputs(warehouse)
+    monkeypatch.setattr(runstate, "models_sha256", lambda: "other models")
+    assert runstate.inputs_fingerprint(landing) != runstate.last_published_inputs(warehouse)
