@@ -140,7 +140,7 @@ create table if not exists raw.sendgrid_events (
     sg_event_id varchar, event varchar, email varchar, email_norm varchar,
     event_at timestamp, sg_message_id varchar, campaign_id varchar,
     category varchar, url varchar, machine_open boolean, reason varchar,
-    bounce_type varchar, _source_file varchar, _loaded_at timestamp
+    bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp
 );
 create table if not exists raw.twilio_messages (
     sid varchar, direction varchar, status varchar,
@@ -670,6 +670,7 @@ SENDGRID_FIELDS = {
     "sg_machine_open": "VARCHAR",
     "reason": "VARCHAR",
     "type": "VARCHAR",
+    "asm_group_id": "VARCHAR",
 }
 
 
@@ -705,6 +706,10 @@ def _sendgrid_insert(con, checked: str, params: dict) -> None:
                     else category ->> '$' end,
                url, coalesce(try_cast(sg_machine_open as boolean), false), reason,
                case when event = 'bounce' then coalesce(type, 'bounce') end,
+               -- the unsubscribe group; one that is not a whole number is kept as
+               -- null, never rejected: a group_unsubscribe then stays in force
+               case when regexp_full_match(trim(asm_group_id), '[0-9]+')
+                    then try_cast(trim(asm_group_id) as integer) end,
                filename, $now
         from ({checked}) where why is null
         """,
