@@ -10,7 +10,8 @@ can be computed by hand (see test_dbt_build.py for the expected values):
   min_call_seconds 30) and its follow-up ``pro_act_fu`` (texts 8-15 June, lists
   the same office number, default min_call_seconds).
 - email: machine vs human opens, soft (blocked) vs hard bounce, dropped,
-  unsubscribe then group_resubscribe, one unmatched address.
+  unsubscribe then group_resubscribe (still unsubscribed: a group's
+  resubscribe does not undo a global unsubscribe), one unmatched address.
 - texts: a reply after texts of both campaigns, a text outside every window,
   stop. / START / Arret (latest wins), "stop texting me at work", error 30005
   on the latest outbound, an old 21610 followed by a harmless 30007.
@@ -45,7 +46,8 @@ DDL = {
         sg_event_id varchar, event varchar, email varchar, email_norm varchar,
         event_at timestamp, sg_message_id varchar, campaign_id varchar,
         category varchar, url varchar, machine_open boolean, reason varchar,
-        bounce_type varchar, _source_file varchar, _line integer, _loaded_at timestamp
+        bounce_type varchar, asm_group_id integer, _source_file varchar, _line integer,
+        _loaded_at timestamp
     """,
     "twilio_messages": """
         sid varchar, direction varchar, status varchar, from_number varchar,
@@ -136,6 +138,8 @@ SENDGRID = [
     ("sg11", "delivered", "stranger@example.net", "2026-06-02 10:00:00", "pro-act-1", None, False, None),
     ("sg12", "dropped", "bob@example.com", "2026-06-01 09:00:00", "older-blast", None, False, None),
 ]
+# sg_event_id -> asm_group_id (the unsubscribe group of a group event)
+ASM_GROUPS = {"sg10": 4821}
 
 # sid, direction, status, from_e164, to_e164, body, sent_at, error_code
 MESSAGES = [
@@ -199,7 +203,7 @@ def build(path: str | Path) -> Path:
         )
         con.executemany(
             "insert into raw.sendgrid_events values "
-            "(?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, ?, 'sendgrid/post.json', ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, ?, ?, 'sendgrid/post.json', ?, ?)",
             [
                 (
                     sid,
@@ -212,6 +216,7 @@ def build(path: str | Path) -> Path:
                     url,
                     machine,
                     bounce_type,
+                    ASM_GROUPS.get(sid),
                     line,
                     LOADED_AT,
                 )

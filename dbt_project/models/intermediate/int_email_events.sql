@@ -38,6 +38,7 @@ events as (
         email_campaign_id,
         is_machine_open,
         bounce_type,
+        asm_group_id,
         loaded_at
     from landed
 
@@ -53,6 +54,7 @@ events as (
             email_campaign_id,
             is_machine_open,
             bounce_type,
+            asm_group_id,
             loaded_at
         from {{ this }}
         where email_norm in ({{ people_loaded_since('email_norm') }})
@@ -75,6 +77,7 @@ select
     events.email_campaign_id,
     events.is_machine_open,
     events.bounce_type,
+    events.asm_group_id,
     emails.person_id,
     events.loaded_at
 from events
