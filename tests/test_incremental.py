@@ -262,6 +262,62 @@ def test_a_day_without_people_folds_the_summaries_and_equals_a_full_rebuild(buil
         ).fetchall() == [(2,)]
 
 
+# SendGrid's suppressions across days: the unsubscribes land one day, the
+# preference-centre resubscribes the next (DESIGN, "reachable by email").
+SUPPRESSIONS_DAY = [
+    # Alice unsubscribes from everything (06-05 09:00)
+    {"email": "alice@example.com", "timestamp": 1780650000, "event": "unsubscribe",
+     "sg_event_id": "ev-a7", "campaign_id": "pro-act-2026"},
+    # Bruno and Fay leave unsubscribe group 4821
+    {"email": "bruno@example.ca", "timestamp": 1780650000, "event": "group_unsubscribe",
+     "asm_group_id": 4821, "sg_event_id": "ph-b7", "campaign_id": "pharmacare"},
+    {"email": "fay@example.ca", "timestamp": 1780650000, "event": "group_unsubscribe",
+     "asm_group_id": 4821, "sg_event_id": "ph-f7", "campaign_id": "pharmacare"},
+]  # fmt: skip
+RESUBSCRIBES_DAY = [
+    # the next day (06-06 09:00): Alice and Bruno resubscribe to group 4821, Fay to group 5120
+    {"email": "alice@example.com", "timestamp": 1780736400, "event": "group_resubscribe",
+     "asm_group_id": 4821, "sg_event_id": "gr-a8"},
+    {"email": "bruno@example.ca", "timestamp": 1780736400, "event": "group_resubscribe",
+     "asm_group_id": 4821, "sg_event_id": "gr-b8"},
+    {"email": "fay@example.ca", "timestamp": 1780736400, "event": "group_resubscribe",
+     "asm_group_id": 5120, "sg_event_id": "gr-f8"},
+]  # fmt: skip
+
+
+def _email_reach(warehouse: Path) -> dict[str, tuple]:
+    with wh.connect_read(warehouse) as con:
+        return dict(
+            (person, (reachable, reason))
+            for person, reachable, reason in con.sql(
+                "select person_id, reachable_email, email_block_reason from marts.reachability "
+                "where person_id in ('p-alice', 'p-bruno', 'p-fay')"
+            ).fetchall()
+        )
+
+
+def test_a_group_resubscribe_a_day_after_the_unsubscribe_equals_a_full_rebuild(built, tmp_path):
+    landing, warehouse = _yesterday(built, tmp_path)
+    assert _email_reach(warehouse) == {p: (True, None) for p in ("p-alice", "p-bruno", "p-fay")}
+    with _decisions() as reasons:
+        (landing / "sendgrid" / "post-101.json").write_text(json.dumps(SUPPRESSIONS_DAY))
+        run_all(landing, warehouse)
+        assert _email_reach(warehouse) == {
+            "p-alice": (False, "unsubscribe"),
+            "p-bruno": (False, "group_unsubscribe"),
+            "p-fay": (False, "group_unsubscribe"),
+        }
+        (landing / "sendgrid" / "post-102.json").write_text(json.dumps(RESUBSCRIBES_DAY))
+        run_all(landing, warehouse)
+    assert reasons == [None, None]  # both days absorbed incrementally
+    _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
+    assert _email_reach(warehouse) == {
+        "p-alice": (False, "unsubscribe"),  # an unsubscribe is for good
+        "p-bruno": (True, None),  # the same group's resubscribe undoes it
+        "p-fay": (False, "group_unsubscribe"),  # another group's does not
+    }
+
+
 def test_a_changed_person_or_campaigns_yml_rebuilds_fully_and_equals_a_full_rebuild(built, tmp_path):
     landing, warehouse = _yesterday(built, tmp_path)
     _land_next_day(landing)

@@ -124,8 +124,9 @@ def test_email_hard_bounce_blocks_soft_bounce_and_dropped_do_not(con):
     assert reach(con, "fay")[0] is True  # dropped is not a bounce
 
 
-def test_email_resubscribe_after_unsubscribe_and_spam_reports(con):
-    assert reach(con, "chloe")[0] is True  # unsubscribe, then group_resubscribe
+def test_email_group_resubscribe_undoes_its_group_unsubscribe_a_spam_report_is_for_good(con):
+    # the rest of this rule: tests/test_email_suppressions.py
+    assert reach(con, "chloe")[0] is True  # group_unsubscribe, then group_resubscribe, both group 4821
     assert reach(con, "hana")[0] is False  # spamreport
     assert reach(con, "gus")[0] is False  # unsubscribed in Action Network
     assert reach(con, "eli")[0] is False  # no valid address

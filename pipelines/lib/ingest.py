@@ -746,7 +746,11 @@ def _sendgrid_insert(con, checked: str, params: dict) -> None:
                timezone('UTC', to_timestamp(cast("timestamp" as double))),
                campaign_id, coalesce(try_cast(sg_machine_open as boolean), false),
                case when event = 'bounce' then coalesce(type, 'bounce') end,
-               try_cast(asm_group_id as integer), filename, $now
+               -- the unsubscribe group; one that is not a whole number is kept as
+               -- null, never rejected: a group_unsubscribe then stays in force
+               case when regexp_full_match(trim(asm_group_id), '[0-9]+')
+                    then try_cast(trim(asm_group_id) as integer) end,
+               filename, $now
         from (
             select *,
                    case when regexp_matches(lower(trim(email)), '{EMAIL_PATTERN}') then lower(trim(email))

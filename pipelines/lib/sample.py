@@ -1001,9 +1001,14 @@ def _sg_chunk(c: Campaign, members: np.ndarray, people: People, st: State, rng: 
         if quiet.any() and not mask.any():
             i = int(np.flatnonzero(quiet)[-1])
             mask[i], quiet[i] = True, False
-    gresub = gunsub & (rng.random(m) < 0.2)
-    if not gresub.any() and gunsub.any():
-        gresub[int(np.flatnonzero(gunsub)[0])] = True
+    # A fifth of the group unsubscribers resubscribe to the group later in the
+    # preference centre, and so do a fifth of the global unsubscribers (whose
+    # unsubscribe that does not undo: still blocked below). One draw for both.
+    resub = rng.random(m) < 0.2
+    gresub = (gunsub | unsub) & resub
+    for mask in (gunsub, unsub):
+        if mask.any() and not (gresub & mask).any():
+            gresub[int(np.flatnonzero(mask)[0])] = True
     t_unsub = np.where(human_open, t_open, t_del) + rng.integers(30, 3600, m)
     t_gresub = t_unsub + rng.integers(86400, 10 * 86400, m)
 

@@ -10,7 +10,8 @@ can be computed by hand (see test_dbt_build.py for the expected values):
   min_call_seconds 30) and its follow-up ``pro_act_fu`` (texts 8-15 June, lists
   the same office number, default min_call_seconds).
 - email: machine vs human opens, soft (blocked) vs hard bounce, dropped,
-  unsubscribe then group_resubscribe, one unmatched address.
+  unsubscribe then group_resubscribe (still unsubscribed: a group's
+  resubscribe does not undo a global unsubscribe), one unmatched address.
 - texts: a reply after texts of both campaigns, a text outside every window,
   stop. / START / Arret (latest wins), "stop texting me at work", error 30005
   on the latest outbound, an old 21610 followed by a harmless 30007.
@@ -136,6 +137,8 @@ SENDGRID = [
     ("sg11", "delivered", "stranger@example.net", "2026-06-02 10:00:00", "pro-act-1", None, False, None),
     ("sg12", "dropped", "bob@example.com", "2026-06-01 09:00:00", "older-blast", None, False, None),
 ]
+# sg_event_id -> asm_group_id (the unsubscribe group of a group event)
+ASM_GROUPS = {"sg10": 4821}
 
 # sid, direction, status, from_e164, to_e164, body, sent_at, error_code
 MESSAGES = [
@@ -199,10 +202,9 @@ def build(path: str | Path) -> Path:
             [(*row, LOADED_AT) for row in PEOPLE],
         )
         con.executemany(
-            "insert into raw.sendgrid_events values "
-            "(?, ?, ?, null, ?, ?, ?, ?, null, 'sendgrid/post.json', ?)",
+            "insert into raw.sendgrid_events values (?, ?, ?, null, ?, ?, ?, ?, ?, 'sendgrid/post.json', ?)",
             [
-                (sid, event, email, ts(at), campaign, machine, bounce_type, LOADED_AT)
+                (sid, event, email, ts(at), campaign, machine, bounce_type, ASM_GROUPS.get(sid), LOADED_AT)
                 for (sid, event, email, at, campaign, _url, machine, bounce_type) in SENDGRID
             ],
         )

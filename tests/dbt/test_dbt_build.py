@@ -169,8 +169,8 @@ def test_reachability(dbt_warehouse: Path) -> None:
         "p004": (False, False, "hard_bounce", "last_text_error_30005"),
         # no valid email; old 21610 superseded by a later 30007
         "p005": (False, True, "no_email", None),
-        # unsubscribe then group_resubscribe: reachable again; no valid phone
-        "p006": (True, False, None, "no_phone"),
+        # unsubscribe then group_resubscribe: an unsubscribe is for good; no valid phone
+        "p006": (False, False, "unsubscribe", "no_phone"),
         "p007": (False, False, "not_subscribed", "no_phone"),
     }
 

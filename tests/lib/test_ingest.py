@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -273,3 +274,87 @@ def test_raw_keeps_only_what_the_warehouse_reads(con, landing):
     assert count(con, "select count(*) from raw.sendgrid_events where email_as_logged is not null") == count(
         con, "select count(*) from raw.sendgrid_events where email_norm is null"
     )
+
+
+WEBHOOK_EXAMPLES = FIXTURE.parent / "sendgrid-webhook-examples.json"
+
+
+def _examples_landed(landing: Path, shape: str) -> None:
+    """SendGrid's documented example of every event type, landed as one post in `shape`."""
+    shutil.rmtree(landing / "sendgrid")
+    (landing / "sendgrid").mkdir()
+    events = json.loads(WEBHOOK_EXAMPLES.read_text())
+    if shape == "array":
+        (landing / "sendgrid" / "examples.json").write_text(WEBHOOK_EXAMPLES.read_text())
+    else:
+        (landing / "sendgrid" / "examples.ndjson").write_text("".join(json.dumps(e) + "\n" for e in events))
+
+
+@pytest.mark.parametrize("shape", ["array", "ndjson"])
+def test_sendgrids_documented_example_of_every_event_loads_with_the_right_types(con, landing, shape):
+    # Beside our fields a real webhook carries smtp-id, ip, useragent, tls, cert_err,
+    # pool {name, id}, marketing_campaign_id/_name, bounce_classification,
+    # sg_content_type, attempt, response, status, url_offset {index, type}, and
+    # category as a string or an array: all ignored, nothing rejected.
+    _examples_landed(landing, shape)
+    result = ingest.load_source(con, landing, "sendgrid")
+    assert (result.rows_loaded, result.rows_rejected) == (13, 0)
+    assert count(con, "select count(*) from raw.rejected_rows") == 0
+    rows = con.sql(
+        """
+        select event, email_norm, event_at, campaign_id, category, url, machine_open,
+               reason, bounce_type, asm_group_id
+        from raw.sendgrid_events order by sg_event_id
+        """
+    ).fetchall()
+    at = dt.datetime(2017, 12, 15, 0, 59, 29)  # 1513299569
+    mail, url, cats = "example@test.com", "http://www.sendgrid.com/", "cat facts"
+    blocked = "550 5.7.1 Service unavailable; client host blocked"
+    assert sorted(rows, key=repr) == sorted(
+        [
+            ("processed", mail, at, None, cats, None, False, None, None, None),
+            ("dropped", mail, at, None, cats, None, False, "Bounced Address", None, None),
+            ("delivered", mail, at, "pro-act-2026", cats, None, False, None, None, None),
+            ("deferred", mail, at, None, cats, None, False, None, None, None),
+            ("bounce", mail, at, None, cats, None, False, "500 unknown recipient", "bounce", None),
+            ("bounce", mail, at, None, "cat facts,dogs", None, False, blocked, "blocked", None),
+            ("open", mail, at, "pro-act-2026", cats, None, False, None, None, None),
+            ("open", mail, at, None, cats, None, True, None, None, None),
+            ("click", mail, at, None, "cat facts,dogs", url, False, None, None, None),
+            ("spamreport", mail, at, None, None, None, False, None, None, None),
+            ("unsubscribe", mail, at, None, cats, None, False, None, None, None),
+            ("group_unsubscribe", mail, at, None, cats, url, False, None, None, 10),
+            ("group_resubscribe", mail, at, None, cats, url, False, None, None, 10),
+        ],
+        key=repr,
+    )
+    types = dict(
+        con.sql(
+            "select column_name, data_type from information_schema.columns "
+            "where table_name = 'sendgrid_events'"
+        ).fetchall()
+    )
+    assert (types["event_at"], types["machine_open"], types["asm_group_id"]) == (
+        "TIMESTAMP",
+        "BOOLEAN",
+        "INTEGER",
+    )
+
+
+def test_an_asm_group_id_that_is_not_a_whole_number_is_kept_as_null_not_rejected(con, landing):
+    # Rejecting the row would drop a group_unsubscribe, and so email someone who left:
+    # kept with no group, nothing undoes it (int_email_blocked_addresses).
+    (landing / "sendgrid" / "post-010.ndjson").write_text(
+        '{"email":"fay@example.ca","timestamp":1780495200,"event":"group_unsubscribe","sg_event_id":"g1",'
+        '"asm_group_id":"4821"}\n'
+        '{"email":"fay@example.ca","timestamp":1780495200,"event":"group_unsubscribe","sg_event_id":"g2",'
+        '"asm_group_id":"preferences"}\n'
+        '{"email":"fay@example.ca","timestamp":1780495200,"event":"group_unsubscribe","sg_event_id":"g3",'
+        '"asm_group_id":12.5}\n'
+        '{"email":"fay@example.ca","timestamp":1780495200,"event":"group_unsubscribe","sg_event_id":"g4"}\n'
+    )
+    ingest.load_source(con, landing, "sendgrid")
+    assert con.sql(
+        "select sg_event_id, asm_group_id from raw.sendgrid_events where sg_event_id like 'g_' order by 1"
+    ).fetchall() == [("g1", 4821), ("g2", None), ("g3", None), ("g4", None)]
+    assert count(con, "select count(*) from raw.rejected_rows where file like '%post-010%'") == 0

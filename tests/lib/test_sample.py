@@ -192,6 +192,18 @@ def test_sendgrid_planted_duplicates_unmatched(landing, people):
     assert any(isinstance(e.get("category"), list) for e in events)
     assert any(isinstance(e.get("category"), str) for e in events)
     assert all(isinstance(e["timestamp"], int) and e.get("campaign_id") for e in events)
+    # every group event names its unsubscribe group; some who unsubscribed from
+    # everything later resubscribe to the group (which does not undo the unsubscribe)
+    groups = [e for e in first.values() if e["event"] in ("group_unsubscribe", "group_resubscribe")]
+    assert groups and all(isinstance(e.get("asm_group_id"), int) for e in groups)
+    unsubscribed = {
+        (e["email"], e["campaign_id"]): e["timestamp"] for e in first.values() if e["event"] == "unsubscribe"
+    }
+    assert any(
+        unsubscribed.get((e["email"], e["campaign_id"]), e["timestamp"]) < e["timestamp"]
+        for e in groups
+        if e["event"] == "group_resubscribe"
+    )
 
 
 def test_twilio_both_spellings(landing):

@@ -1,7 +1,9 @@
 -- Can we email / text this person now? A block reason names the first rule
 -- that fails; reachable = no block reason.
--- email: an address, subscribed, and no unsubscribe / group_unsubscribe /
---   spamreport / hard bounce for the address after its latest resubscribe.
+-- email: an address, subscribed, and not blocked by SendGrid's suppressions
+--   (int_email_blocked_addresses, where that rule lives: an unsubscribe,
+--   spamreport or hard bounce for good; a group_unsubscribe until a later
+--   group_resubscribe of the same asm_group_id).
 -- sms: a valid phone, subscribed, not opted out by its latest keyword reply,
 --   and the latest outbound text to the number did not fail with 30003,
 --   30005, 30006 or 21610.

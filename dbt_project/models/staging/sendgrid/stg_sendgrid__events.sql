@@ -11,6 +11,7 @@ select
     {{ blank_to_null('campaign_id') }} as email_campaign_id,
     coalesce(cast(machine_open as {{ dbt.type_boolean() }}), false) as is_machine_open,
     lower({{ blank_to_null('bounce_type') }}) as bounce_type,
+    -- the unsubscribe group of a group_unsubscribe / group_resubscribe
     cast(asm_group_id as {{ dbt.type_int() }}) as asm_group_id,
     cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 from {{ source('raw', 'sendgrid_events') }}
