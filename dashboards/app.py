@@ -35,7 +35,11 @@ def sign_in() -> None:
         password = st.text_input(T("auth.password"), type="password", key="login_password")
         submitted = st.form_submit_button(T("auth.sign_in"), type="primary")
     if submitted:
-        signed_in = auth.authenticate(users_file, username.strip(), password)
+        try:
+            signed_in = auth.authenticate(users_file, username.strip(), password)
+        except auth.SignInLocked as locked:
+            st.error(T("auth.locked", minutes=locked.minutes))
+            return
         if signed_in is None:
             st.error(T("auth.failed"))
         else:

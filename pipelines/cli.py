@@ -26,8 +26,10 @@ def _days(value: str) -> int:
         days = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--within takes a whole number of days, not {value!r}") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError(f"--within takes days ≥ 0, not {days}")
+    if not 0 <= days <= cohorts.MAX_WITHIN_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"--within takes days from 0 to {cohorts.MAX_WITHIN_DAYS} (100 years), not {days}"
+        )
     return days
 
 
@@ -44,7 +46,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help="warehouse file (ROLLCALL_WAREHOUSE, default data/warehouse.duckdb)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log")
 
-    sub.add_parser("dashboard", help="the Streamlit app on the current warehouse")
+    dash = sub.add_parser("dashboard", help="the Streamlit app on the current warehouse")
+    dash.add_argument(
+        "--address",
+        help="interface to listen on (ROLLCALL_DASHBOARD_ADDRESS, default 127.0.0.1: this machine only; "
+        "0.0.0.0 opens it to the network)",
+    )
 
     users = sub.add_parser("users", help="dashboard users (ROLLCALL_USERS, default data/users.yml)")
     users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
@@ -121,9 +128,26 @@ def _write(table, fmt: str, out: str | None) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _check_out(out: str | None) -> None:
+    """--out must name a file in a folder that exists: one line before any work, else."""
+    if out is None:
+        return
+    target = Path(out)
+    if not out.strip() or target.is_dir() or out.endswith(os.sep):
+        raise cohorts.CohortError(
+            f"--out {out} is a folder: name a file in it (for example {target / 'cohort.csv'})"
+        )
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise cohorts.CohortError(f"--out {out}: there is no folder {folder}; create it first")
+    if not os.access(folder, os.W_OK):
+        raise cohorts.CohortError(f"--out {out}: the folder {folder} is not writable")
+
+
 def cmd_cohort(args) -> int:
     if args.format == "parquet" and not args.out:
         raise cohorts.CohortError("--format parquet needs --out FILE")
+    _check_out(args.out)
     cohort = _cohort_from(args)
     with wh.connect_read(wh.warehouse_path(args.warehouse)) as con:
         if args.count:
@@ -195,6 +219,9 @@ def cmd_dashboard(args) -> int:
         )
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats=false"]
     command.append("--client.toolbarMode=viewer")
+    # This machine only, unless asked: the sign-in page is not for the open internet.
+    address = getattr(args, "address", None) or os.environ.get("ROLLCALL_DASHBOARD_ADDRESS") or "127.0.0.1"
+    command.append(f"--server.address={address}")
     if os.environ.get("ROLLCALL_DASHBOARD_PORT"):
         command.append(f"--server.port={os.environ['ROLLCALL_DASHBOARD_PORT']}")
     return subprocess.call(command, env=env)
@@ -251,8 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     except cohorts.CohortError as exc:
         print(f"rollcall: {exc}", file=sys.stderr)
         return 2
-    except (wh.WarehouseMissing, RunFailed) as exc:
+    except wh.WarehouseUnreadable as exc:
         print(f"rollcall: {exc}", file=sys.stderr)
+        return 2
+    except (wh.WarehouseMissing, wh.WarehouseBusy, RunFailed) as exc:
+        print(f"rollcall: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a disk full, a folder removed mid-write: one line, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"rollcall: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
 
 

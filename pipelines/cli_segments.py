@@ -139,20 +139,22 @@ def cmd_push(args) -> int:
     client = an.Client(os.environ.get("ROLLCALL_AN_URL") or an.DEFAULT_URL, token)
     warehouse = wh.warehouse_path(args.warehouse)
     build = wh.build_path(warehouse)
-    if not build.exists():
-        if not warehouse.exists():
-            raise wh.WarehouseMissing(f"no warehouse at {warehouse}: run `rollcall run` first")
-        shutil.copyfile(warehouse, build)
+    if not build.exists() and not warehouse.exists():
+        raise wh.WarehouseMissing(f"no warehouse at {warehouse}: run `rollcall run` first")
     stopped = False
-    with wh.connect_build(build) as con:
-        for s in segments:
-            try:
-                summary = an.push_segment(con, client, s)
-            except an.PushAborted as exc:
-                summary, stopped = exc.summary, True
-            print(summary.line())
-            for person_id, reason in summary.failed:
-                print(f"  failed {person_id}: {reason}")
+    # The push writes the pipeline's working file: never during a run (one line if one holds it).
+    with wh.run_lock(warehouse, what="rollcall segments push"):
+        if not build.exists():
+            shutil.copyfile(warehouse, build)
+        with wh.connect_build(build) as con:
+            for s in segments:
+                try:
+                    summary = an.push_segment(con, client, s)
+                except an.PushAborted as exc:
+                    summary, stopped = exc.summary, True
+                print(summary.line())
+                for person_id, reason in summary.failed:
+                    print(f"  failed {person_id}: {reason}")
     if stopped:
         print("rollcall: the push stopped early; run it again to resume", file=sys.stderr)
         return 1

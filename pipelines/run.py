@@ -1,11 +1,18 @@
-"""Materialise every asset headlessly: what `rollcall run` and `rollcall demo` do."""
+"""Materialise every asset headlessly: what `rollcall run` and `rollcall demo` do.
+
+A run holds the warehouse's lock (`warehouse.run_lock`) from start to
+publish: a second run is refused in one line, and the run that takes over
+from one that died cleans its leftovers (its dbt, its temporary copies).
+A quiet run writes Dagster's and dbt's whole log to `<warehouse>.log` (the
+one line of a failure names it) instead of the terminal.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +46,44 @@ def _root_cause(exc: BaseException) -> BaseException:
         seen = inner
 
 
+def log_path(warehouse: Path) -> Path:
+    """Where a quiet run writes Dagster's and dbt's log: `<warehouse>.log`, replaced each run."""
+    return warehouse.with_name(warehouse.name + ".log")
+
+
+@contextlib.contextmanager
+def _into(log: Path):
+    """Everything the run prints — Python's and its subprocesses' (dbt) — into `log`."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(log, "w", encoding="utf-8", buffering=1) as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
+                yield
+        finally:
+            handle.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
 def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "everything") -> RunSummary:
     """Ingest every new landed file, build every model, publish the warehouse."""
     if not landing.is_dir():
         raise RunFailed(f"no landing folder at {landing}")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with wh.run_lock(warehouse):
+            return _run_locked(landing, warehouse, quiet, job)
+    except wh.WarehouseBusy as exc:
+        raise RunFailed(str(exc)) from None
+
+
+def _run_locked(landing: Path, warehouse: Path, quiet: bool, job: str) -> RunSummary:
     build = wh.build_path(warehouse)
     # Nothing new landed, no model or segment changed: the published build stands.
     inputs = runstate.inputs_fingerprint(landing, segments_path(landing))
@@ -52,7 +93,6 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
     os.environ["ROLLCALL_LANDING"] = str(landing)
     os.environ["ROLLCALL_WAREHOUSE"] = str(warehouse)
     os.environ["ROLLCALL_BUILD_DB"] = str(build)
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     forget_builds = build.exists() and not wh.raw_path(build).exists()
     if not build.exists() and warehouse.exists():
         # Someone handed us a published warehouse: build on top of it (it holds
@@ -67,33 +107,33 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
 
     import dagster as dg
 
-    from pipelines.defs.transform.project import ensure_manifest
-
-    ensure_manifest()
-    from pipelines.definitions import defs
-
-    job_def = defs().resolve_job_def(job)
-    level = "ERROR" if quiet else "INFO"
-    # dagster-dbt echoes dbt's whole log to stdout; a quiet run keeps it to
-    # the failure, which is raised below as one line.
-    echo = contextlib.nullcontext() if not quiet else contextlib.redirect_stdout(io.StringIO())
+    log = log_path(warehouse)
+    # A quiet run keeps the terminal to one line: Dagster's and dbt's whole
+    # log (at INFO) goes to the log file the failure names.
+    echo = contextlib.nullcontext() if not quiet else _into(log)
+    where = f" (full log: {log})" if quiet else ""
     try:
-        instance = dg.DagsterInstance.ephemeral()
         with echo:
+            from pipelines.defs.transform.project import ensure_manifest
+
+            ensure_manifest()
+            from pipelines.definitions import defs
+
+            job_def = defs().resolve_job_def(job)
+            instance = dg.DagsterInstance.ephemeral()
             result = job_def.execute_in_process(
                 instance=instance,
-                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
                 raise_on_error=True,
             )
     except Exception as exc:
         cause = _root_cause(exc)
         if isinstance(cause, IngestError | SegmentError):
-            raise RunFailed(str(cause)) from exc
-        raise RunFailed(
-            f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}"
-        ) from exc
+            raise RunFailed(f"{cause}{where}") from exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        raise RunFailed(f"{type(cause).__name__}: {first}{where}") from exc
     if not result.success:
-        raise RunFailed("the run failed; see the log above")
+        raise RunFailed("the run failed; see " + (str(log) if quiet else "the log above"))
     steps = {
         s.step_key: round(s.end_time - s.start_time, 2)
         for s in instance.get_run_step_stats(result.run_id)

@@ -3,23 +3,37 @@
 Real HTTP on 127.0.0.1 (stdlib http.server in a thread), not mocked calls:
 HAL+JSON, the OSDI-API-Token header, 25 people a page with `_links.next`
 down to a trailing empty page, `filter=modified_date gt '…'`, and the person
-signup helper (POST people with `person` and `add_tags`). It can answer 429
-with Retry-After every n-th request, and go down (500) for a while after a
-number of successful signups. Every request is recorded.
+signup helper (POST people with `person` and `add_tags`), idempotent on the
+email (or phone) like the real one: it matches or creates the person, creates
+the tag the first time, and tags. What a push checks after a lost answer is
+there too: `filter=email_address eq '…'` (or `phone_number eq '…'`) on
+people, `GET tags`, and a person's `taggings`.
+
+Faults, for the tests that attack: a 429 with Retry-After every n-th request;
+an outage (500) for a while after a number of signups; and `chaos(seed, …)`,
+which answers requests at random with a 429, a 500 or a dropped connection —
+each 500 and dropped connection either before the request is applied or
+*after* it (the answer is lost, the tagging is done). Every request is
+recorded, and `signups[identifier]` / `tagged[(identifier, tag)]` count each
+person's signup requests received and taggings applied.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
 import urllib.parse
+import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN = "test-token"
 PER_PAGE = 25
+DROP = 0  # a status that means: close the connection without answering
+FAULTS = ("429", "500-before", "500-after", "drop-before", "drop-after")
 
 
 class FakeActionNetwork:
@@ -33,6 +47,14 @@ class FakeActionNetwork:
         self.outage_after_signups: int | None = None  # go down after this many signups …
         self.outage_requests = 0  # … for this many requests
         self.reject = set()  # identifiers answered with 400
+        self.signups: Counter = Counter()  # identifier → signup requests received (any answer)
+        self.persons: dict[str, dict] = {}  # identifier → person resource made by a signup
+        self.taggings: dict[str, set[str]] = {}  # person uuid → tag ids
+        self.tag_ids: dict[str, str] = {}  # tag name → id
+        self.answer_delay = 0.0  # seconds a signup's answer waits after the tagging is done
+        self.faults_seen: Counter = Counter()  # fault kind → times injected
+        self._chaos: random.Random | None = None
+        self._fault_rates: dict[str, float] = {}
         self._signups = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -52,6 +74,28 @@ class FakeActionNetwork:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+    def chaos(self, seed: int, *, p429: float = 0.0, p500: float = 0.0, pdrop: float = 0.0) -> None:
+        """Answer requests at random with faults (seeded): 429; 500 or a dropped connection, half
+        of them before the request is applied and half after (the answer lost, the work done)."""
+        self._chaos = random.Random(seed)
+        self._fault_rates = {
+            "429": p429,
+            "500-before": p500 / 2,
+            "500-after": p500 / 2,
+            "drop-before": pdrop / 2,
+            "drop-after": pdrop / 2,
+        }
+
+    def _fault(self) -> str | None:
+        if self._chaos is None:
+            return None
+        roll = self._chaos.random()
+        for kind in FAULTS:
+            roll -= self._fault_rates[kind]
+            if roll < 0:
+                return kind
+        return None
+
     def bodies(self) -> list[dict]:
         return [r["body"] for r in self.requests if r["method"] == "POST" and r["body"] is not None]
 
@@ -60,6 +104,10 @@ class FakeActionNetwork:
     def _answer(self, method: str, path: str, query: dict, body) -> tuple[int, dict, dict]:
         with self._lock:
             n = len(self.requests)
+            if method == "POST" and isinstance(body, dict):
+                identifier = _identifier(body.get("person") or {})
+                if identifier:
+                    self.signups[identifier] += 1
             if self.throttle_every and n % self.throttle_every == self.throttle_every - 1:
                 return 429, {"Retry-After": self.retry_after}, {"error": "You have exceeded the rate limit"}
             if (
@@ -69,22 +117,79 @@ class FakeActionNetwork:
             ):
                 self.outage_requests -= 1
                 return 500, {}, {"error": "Internal Server Error"}
-            if path.rstrip("/") != "/api/v2/people":
-                return 404, {}, {"error": "not found"}
-            if method == "GET":
-                return 200, {}, self._people_page(query)
-            if method == "POST":
-                return self._signup(body)
-            return 405, {}, {"error": "method not allowed"}
+            fault = self._fault()
+            if fault:
+                self.faults_seen[fault] += 1
+            if fault == "429":
+                return 429, {"Retry-After": self.retry_after}, {"error": "You have exceeded the rate limit"}
+            if fault == "500-before":
+                return 500, {}, {"error": "Internal Server Error"}
+            if fault == "drop-before":
+                return DROP, {}, {}
+            answer = self._route(method, path.rstrip("/"), query, body)
+            if fault == "500-after":
+                return 500, {}, {"error": "Internal Server Error"}
+            if fault == "drop-after":
+                return DROP, {}, {}
+            return answer
+
+    def _route(self, method: str, path: str, query: dict, body) -> tuple[int, dict, dict]:
+        base = "/api/v2/"
+        if not path.startswith(base):
+            return 404, {}, {"error": "not found"}
+        parts = path[len(base) :].split("/")
+        if parts == ["people"] and method == "GET":
+            return 200, {}, self._people_page(query)
+        if parts == ["people"] and method == "POST":
+            return self._signup(body)
+        if parts == ["tags"] and method == "GET":
+            tags = [self._tag_resource(name, tid) for name, tid in self.tag_ids.items()]
+            return 200, {}, self._page(tags, "osdi:tags", "tags", query)
+        if len(parts) == 3 and parts[0] == "people" and parts[2] == "taggings" and method == "GET":
+            tags = sorted(self.taggings.get(parts[1], set()))
+            items = [
+                {"_links": {"osdi:tag": {"href": f"{self.url}tags/{t}"},
+                            "osdi:person": {"href": f"{self.url}people/{parts[1]}"}}}
+                for t in tags
+            ]  # fmt: skip
+            return 200, {}, self._page(items, "osdi:taggings", f"people/{parts[1]}/taggings", query)
+        if parts[0] in ("people", "tags"):
+            return (
+                (405, {}, {"error": "method not allowed"})
+                if len(parts) == 1
+                else (404, {}, {"error": "not found"})
+            )
+        return 404, {}, {"error": "not found"}
+
+    def _tag_resource(self, name: str, tid: str) -> dict:
+        return {
+            "name": name,
+            "identifiers": [f"action_network:{tid}"],
+            "_links": {"self": {"href": f"{self.url}tags/{tid}"}},
+        }
+
+    def _page(self, items: list, key: str, path: str, query: dict) -> dict:
+        page = int(query.get("page", ["1"])[0])
+        chunk = items[(page - 1) * PER_PAGE : page * PER_PAGE]
+        links = {"self": {"href": f"{self.url}{path}?page={page}"}}
+        if chunk:
+            links["next"] = {"href": f"{self.url}{path}?page={page + 1}"}
+        return {"page": page, "per_page": PER_PAGE, "_links": links, "_embedded": {key: chunk}}
 
     def _people_page(self, query: dict) -> dict:
         people = self.people
         wanted = query.get("filter", [None])[0]
         if wanted:
             match = re.fullmatch(r"modified_date gt '([^']+)'", wanted)
-            if not match:
+            lookup = re.fullmatch(r"(email_address|phone_number) eq '((?:[^']|'')*)'", wanted)
+            if lookup:
+                value = lookup.group(2).replace("''", "'")
+                person = self.persons.get(value)
+                people = [person] if person else []
+            elif not match:
                 return {"error": f"bad filter {wanted}"}
-            people = [p for p in people if p.get("modified_date", "") > match.group(1)]
+            else:
+                people = [p for p in people if p.get("modified_date", "") > match.group(1)]
         page = int(query.get("page", ["1"])[0])
         chunk = people[(page - 1) * PER_PAGE : page * PER_PAGE]
         total_pages = max(1, -(-len(people) // PER_PAGE))
@@ -110,18 +215,28 @@ class FakeActionNetwork:
         if not isinstance(body, dict) or "person" not in body:
             return 400, {}, {"error": "person is required"}
         person = body["person"]
-        identifier = None
-        for key, field in (("email_addresses", "address"), ("phone_numbers", "number")):
-            for item in person.get(key) or []:
-                identifier = identifier or item.get(field)
+        identifier = _identifier(person)
         if not identifier:
             return 400, {}, {"error": "an email address or phone number is required"}
         if identifier in self.reject:
             return 400, {}, {"error": f"invalid identifier {identifier}"}
+        resource = self.persons.get(identifier)
+        if resource is None:  # idempotent on the identifier: match, else create
+            pid = str(uuid.uuid5(uuid.NAMESPACE_URL, identifier))
+            resource = {
+                "identifiers": [f"action_network:{pid}"],
+                **person,
+                "_links": {"self": {"href": f"{self.url}people/{pid}"},
+                           "osdi:taggings": {"href": f"{self.url}people/{pid}/taggings"}},
+            }  # fmt: skip
+            self.persons[identifier] = resource
+        pid = resource["identifiers"][0].removeprefix("action_network:")
         for tag in body.get("add_tags") or []:
+            tid = self.tag_ids.setdefault(tag, str(uuid.uuid5(uuid.NAMESPACE_URL, "tag:" + tag)))
+            self.taggings.setdefault(pid, set()).add(tid)
             self.tagged[(identifier, tag)] += 1
         self._signups += 1
-        return 200, {}, {"identifiers": [f"action_network:{identifier}"], **person}
+        return 200, {}, resource
 
     # --- HTTP -------------------------------------------------------------
 
@@ -142,6 +257,16 @@ class FakeActionNetwork:
                     status, headers, doc = 401, {}, {"error": "API Key invalid or not present"}
                 else:
                     status, headers, doc = fake._answer(method, parts.path, query, body)
+                if method == "POST" and fake.answer_delay:
+                    time.sleep(fake.answer_delay)  # done, not yet answered: where a kill hurts
+                if status == DROP:  # the connection closes with no answer
+                    with fake._lock:
+                        fake.requests.append(
+                            {"method": method, "path": parts.path, "query": query, "body": body,
+                             "status": status, "at": time.monotonic()}
+                        )  # fmt: skip
+                    self.close_connection = True
+                    return
                 with fake._lock:
                     fake.requests.append(
                         {"method": method, "path": parts.path, "query": query, "body": body,
@@ -163,6 +288,14 @@ class FakeActionNetwork:
                 self._serve("POST")
 
         return Handler
+
+
+def _identifier(person: dict) -> str | None:
+    for key, field in (("email_addresses", "address"), ("phone_numbers", "number")):
+        for item in person.get(key) or []:
+            if isinstance(item, dict) and item.get(field):
+                return item[field]
+    return None
 
 
 def person_resource(row: dict, modified: str = "2026-06-01T00:00:00Z") -> dict:

@@ -15,18 +15,26 @@ Plain code with no Dagster in it, over the standard library's `urllib`.
 - Push: the person signup helper (`POST people` with `person` and
   `add_tags`), sending only the identifier Action Network matches on — the
   email for an email segment, the phone for an SMS one — and never a
-  subscription status, so a push opts nobody in or out. A ledger
-  (`segments.push_log`) records each person as pushed the moment the API
-  accepts them; a resumed push skips those, so nobody is pushed twice. (A
-  crash in the instant between Action Network's answer and the ledger write
-  would re-send that one person; the signup helper adding a tag it already
-  has changes nothing there.)
+  subscription status, so a push opts nobody in or out.
+- Exactly once, as Action Network sees it. The ledger (`segments.push_log`,
+  append-only, ordered by `seq`) gets a `pending` row — the intent — *before*
+  each signup request, and a `pushed` (or `failed`) row after the answer. A
+  signup is never blindly re-sent when its outcome is unknown (a 5xx, a
+  dropped connection or a timeout after the request went out, or a kill
+  between the request and the ledger row): the person is looked up first
+  (`GET people?filter=email_address eq '…'` or `phone_number eq '…'`, then
+  the person's taggings, against the tag's id from `GET tags`), and only a
+  person who does not carry the tag is sent again. A 429, or a connection
+  that could not be opened, means the request was not taken: that is retried
+  as before. Each ledger row names its `action` (`add_tag`; a mirror mode can
+  add `remove_tag` rows to the same ledger).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import http.client
 import json
 import time
 import urllib.error
@@ -42,6 +50,8 @@ from pipelines.lib import segments as seg
 
 DEFAULT_URL = "https://actionnetwork.org/api/v2/"
 PEOPLE_KEY = "osdi:people"
+TAGS_KEY = "osdi:tags"
+TAGGINGS_KEY = "osdi:taggings"
 MAX_PAGES = 100_000  # a bound on pagination, far above any real list (25 a page)
 
 PULLS_DDL = """
@@ -63,6 +73,13 @@ class ActionNetworkError(Exception):
 
 class Unavailable(Exception):
     """Action Network kept answering 429/5xx (or could not be reached) after every retry."""
+
+
+class OutcomeUnknown(Unavailable):
+    """A request that changes something went out and no answer came back (5xx, dropped, timed out).
+
+    It may or may not have been applied: the caller checks before sending it again.
+    """
 
 
 class Client:
@@ -95,6 +112,7 @@ class Client:
         self._clock = clock
         self._last: float | None = None
         self.requests = 0
+        self._tags: dict[str, str] = {}  # tag name → its link, once seen
 
     def url(self, path: str, params: dict | None = None) -> str:
         url = urllib.parse.urljoin(self.base_url, path)
@@ -112,7 +130,21 @@ class Client:
                 self._sleep(wait)
         self._last = self._clock()
 
-    def request(self, method: str, path: str, body: dict | None = None, params: dict | None = None) -> dict:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        params: dict | None = None,
+        *,
+        resend_unknown: bool = True,
+    ) -> dict:
+        """One API call, retried on 429 and on a connection that could not be opened.
+
+        5xx, a dropped connection and a timeout after the request went out are
+        retried too when `resend_unknown` (reads); otherwise (a signup) they
+        raise OutcomeUnknown at once, since the request may have been applied.
+        """
         url = self.url(path, params)
         data = None if body is None else json.dumps(body).encode()
         headers = {
@@ -125,6 +157,7 @@ class Client:
             self._throttle()
             self.requests += 1
             wait = None
+            unknown = False
             try:
                 req = urllib.request.Request(url, data=data, headers=headers, method=method)
                 with urllib.request.urlopen(req, timeout=self.timeout) as response:
@@ -136,8 +169,16 @@ class Client:
                     raise ActionNetworkError(exc.code, detail) from None
                 last_problem = f"HTTP {exc.code}: {detail}"
                 wait = _retry_after(exc.headers.get("Retry-After"))
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                unknown = exc.code != 429  # a 429 was refused before anything was done
+            except urllib.error.URLError as exc:
+                # urllib wraps what fails while connecting and sending: nothing was taken.
                 last_problem = f"cannot reach {self.base_url}: {getattr(exc, 'reason', exc)}"
+            except (TimeoutError, ConnectionError, http.client.HTTPException, ValueError) as exc:
+                # The request went out; the answer was lost, cut short or garbled.
+                last_problem = f"no answer from {self.base_url}: {type(exc).__name__}: {exc}"[:300]
+                unknown = True
+            if unknown and not resend_unknown:
+                raise OutcomeUnknown(f"{method} {url}: {last_problem} (outcome unknown)")
             if attempt == self.retries:
                 break
             if wait is None:
@@ -145,31 +186,90 @@ class Client:
             self._sleep(min(wait, self.max_wait))
         raise Unavailable(f"{method} {url}: {last_problem} (after {self.retries + 1} tries)")
 
+    def pause(self, attempt: int) -> None:
+        """The backoff before attempt number `attempt` + 1 of something the caller retries."""
+        self._sleep(min(self.backoff * 2**attempt, self.max_wait))
+
+    def iter_pages(self, path: str, key: str, params: dict | None = None) -> Iterator[dict]:
+        """Every item of a paged collection (`_embedded[key]`), following `_links.next`."""
+        next_path: str | None = path
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            if next_path is None:
+                return
+            page = self.request("GET", next_path, params=params)
+            items = (page.get("_embedded") or {}).get(key) or []
+            if not items:
+                return
+            yield from items
+            href = ((page.get("_links") or {}).get("next") or {}).get("href")
+            if not href or href in seen:
+                return
+            seen.add(href)
+            next_path, params = href, None  # the next link carries the page and the filter
+        raise Unavailable(f"more than {MAX_PAGES} pages of {key}: stopping")
+
     # --- people ---------------------------------------------------------
 
     def iter_people(self, modified_since: str | None = None) -> Iterator[dict]:
         """Every person resource, page by page (25 a page), until a page comes back empty."""
         params = {"filter": f"modified_date gt '{modified_since}'"} if modified_since else None
-        path: str | None = "people"
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            if path is None:
-                return
-            page = self.request("GET", path, params=params)
-            people = (page.get("_embedded") or {}).get(PEOPLE_KEY) or []
-            if not people:
-                return
-            yield from people
-            href = ((page.get("_links") or {}).get("next") or {}).get("href")
-            if not href or href in seen:
-                return
-            seen.add(href)
-            path, params = href, None  # the next link carries the page and the filter
-        raise Unavailable(f"more than {MAX_PAGES} pages of people: stopping")
+        yield from self.iter_pages("people", PEOPLE_KEY, params)
 
     def signup(self, person: dict, tags: list[str]) -> dict:
-        """The person signup helper: match (or create) a person and add tags."""
-        return self.request("POST", "people", body={"person": person, "add_tags": tags})
+        """The person signup helper: match (or create) a person and add tags.
+
+        Sent once: an unknown outcome raises OutcomeUnknown (see `has_tag`).
+        """
+        body = {"person": person, "add_tags": tags}
+        return self.request("POST", "people", body=body, resend_unknown=False)
+
+    def find_person(self, channel: str, identifier: str) -> dict | None:
+        """The person Action Network matches on this email (or phone), or None."""
+        field_name = "email_address" if channel == "email" else "phone_number"
+        quoted = identifier.replace("'", "''")
+        for person in self.iter_pages("people", PEOPLE_KEY, {"filter": f"{field_name} eq '{quoted}'"}):
+            return person
+        return None
+
+    def tag_href(self, name: str) -> str | None:
+        """The tag's own link (`…/tags/<id>`), or None when no tag has that name yet."""
+        cached = self._tags.get(name)
+        if cached:
+            return cached
+        for tag in self.iter_pages("tags", TAGS_KEY):
+            if tag.get("name") == name:
+                href = ((tag.get("_links") or {}).get("self") or {}).get("href")
+                if href:
+                    self._tags[name] = _tail(href)
+                    return self._tags[name]
+        return None
+
+    def has_tag(self, channel: str, identifier: str, tag: str) -> bool:
+        """Whether the person with this identifier carries the tag now (reads only; retried)."""
+        wanted = self.tag_href(tag)
+        if wanted is None:
+            return False
+        person = self.find_person(channel, identifier)
+        if person is None:
+            return False
+        links = person.get("_links") or {}
+        href = (links.get("osdi:taggings") or {}).get("href")
+        if not href:
+            uuid = person_record(person)["uuid"]
+            if not uuid:
+                return False
+            href = f"people/{uuid}/taggings"
+        for tagging in self.iter_pages(href, TAGGINGS_KEY):
+            tag_link = ((tagging.get("_links") or {}).get("osdi:tag") or {}).get("href")
+            if tag_link and _tail(tag_link) == wanted:
+                return True
+        return False
+
+
+def _tail(href: str) -> str:
+    """A resource link without scheme and host, for comparing links: `api/v2/tags/<id>`."""
+    return urllib.parse.urlsplit(href).path.strip("/")
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:
@@ -284,12 +384,16 @@ def pull_people(con: duckdb.DuckDBPyConnection, client: Client, full: bool = Fal
 # --- push -------------------------------------------------------------------
 
 
+ADD_TAG = "add_tag"  # the one ledger action so far; a mirror mode adds "remove_tag"
+
+
 @dataclass
 class PushSummary:
     segment_id: str
     tag: str
     pushed: int = 0
     skipped: int = 0  # pushed by an earlier run
+    confirmed: int = 0  # outcome unknown (lost answer, killed run): found tagged, not sent again
     failed: list[tuple[str, str]] = field(default_factory=list)  # (person_id, reason)
     held_out: int = 0  # control members: never sent
     unreachable: int = 0  # treatment members not reachable on the channel now: never sent
@@ -302,6 +406,7 @@ class PushSummary:
         return {
             "pushed": self.pushed,
             "skipped": self.skipped,
+            "confirmed": self.confirmed,
             "failed": len(self.failed),
             "held_out": self.held_out,
             "unreachable": self.unreachable,
@@ -312,7 +417,8 @@ class PushSummary:
     def line(self) -> str:
         text = (
             f"{self.segment_id}: {self.pushed} pushed, {self.skipped} already pushed, "
-            f"{len(self.failed)} failed, {self.held_out} held out, {self.unreachable} unreachable"
+            + (f"{self.confirmed} found already tagged, " if self.confirmed else "")
+            + f"{len(self.failed)} failed, {self.held_out} held out, {self.unreachable} unreachable"
         )
         return text + (f"; stopped: {self.aborted}" if self.aborted else "")
 
@@ -332,46 +438,127 @@ def person_payload(channel: str, identifier: str) -> dict:
     return {"phone_numbers": [{"number": identifier}]}
 
 
+class Ledger:
+    """`segments.push_log` for one segment's tag: append-only, each row committed as it is written.
+
+    A person's state is their latest row (by `seq`) for the action: `pushed`
+    (done), `failed` (refused with a 4xx: sent again on a rerun), or
+    `pending` — a request that went out, or may have, with no answer
+    recorded: its outcome is unknown until Action Network is asked.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, segment: seg.Segment, action: str = ADD_TAG):
+        seg.ensure_schema(con)
+        self.con, self.segment, self.action = con, segment, action
+        self.seq = con.execute("select coalesce(max(seq), 0) from segments.push_log").fetchall()[0][0]
+
+    def states(self) -> dict[str, str]:
+        rows = self.con.execute(
+            """
+            select person_id, arg_max(status, (coalesce(seq, 0), pushed_at)) as status,
+                   bool_or(status = 'pushed') as ever_pushed
+            from segments.push_log
+            where segment_id = ? and tag = ? and coalesce(action, 'add_tag') = ?
+            group by person_id
+            """,
+            [self.segment.id, self.segment.tag, self.action],
+        ).fetchall()
+        return {p: "pushed" if ever else status for p, status, ever in rows}
+
+    def write(self, person_id: str, identifier: str, status: str, reason: str | None, at) -> None:
+        self.seq += 1
+        self.con.execute(
+            """
+            insert into segments.push_log
+                (segment_id, person_id, tag, identifier, status, reason, pushed_at, action, seq)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                self.segment.id,
+                person_id,
+                self.segment.tag,
+                identifier,
+                status,
+                reason,
+                at,
+                self.action,
+                self.seq,
+            ],
+        )
+
+
 def push_segment(
     con: duckdb.DuckDBPyConnection, client: Client, segment: seg.Segment, now: dt.datetime | None = None
 ) -> PushSummary:
-    """Tag the segment's current treatment members (reachable now) in Action Network, resumably.
+    """Tag the segment's current treatment members (reachable now) in Action Network, exactly once.
 
-    Raises PushAborted (carrying the summary) when Action Network stays unavailable.
+    Resumable: a rerun skips the people pushed, checks the people left
+    pending (a lost answer, a killed run) with Action Network before sending
+    them again, and sends the rest. Raises PushAborted (carrying the summary)
+    when Action Network stays unavailable.
     """
-    seg.ensure_schema(con)
+    ledger = Ledger(con, segment)
     ident = seg.CHANNEL_COLUMNS[segment.channel][0]
     rows = seg.export_rows(con, segment).select(["person_id", ident]).to_pylist()
-    done = {
-        p
-        for (p,) in con.execute(
-            "select person_id from segments.push_log where segment_id = ? and tag = ? and status = 'pushed'",
-            [segment.id, segment.tag],
-        ).fetchall()
-    }
+    states = ledger.states()
     summary = PushSummary(segment.id, segment.tag, **seg.not_sent(con, segment))
-
-    def log(person_id: str, identifier: str, status: str, reason: str | None) -> None:
-        con.execute(
-            "insert into segments.push_log values (?, ?, ?, ?, ?, ?, ?)",
-            [segment.id, person_id, segment.tag, identifier, status, reason, now or seg._now()],
-        )
 
     for row in rows:
         person_id, identifier = row["person_id"], row[ident]
-        if person_id in done:
+        state = states.get(person_id)
+        if state == "pushed":
             summary.skipped += 1
             continue
         try:
-            client.signup(person_payload(segment.channel, identifier), [segment.tag])
-        except ActionNetworkError as exc:
-            summary.failed.append((person_id, str(exc)))
-            log(person_id, identifier, "failed", str(exc))
-            continue
+            outcome = _push_one(client, ledger, segment, person_id, identifier, state == "pending", now)
         except Unavailable as exc:
             summary.aborted = str(exc)
             raise PushAborted(summary) from exc
-        log(person_id, identifier, "pushed", None)
-        done.add(person_id)
-        summary.pushed += 1
+        states[person_id] = "pushed" if outcome in ("pushed", "confirmed") else "failed"
+        if outcome == "pushed":
+            summary.pushed += 1
+        elif outcome == "confirmed":
+            summary.confirmed += 1
+        else:
+            summary.failed.append((person_id, outcome))
     return summary
+
+
+def _push_one(
+    client: Client,
+    ledger: Ledger,
+    segment: seg.Segment,
+    person_id: str,
+    identifier: str,
+    unknown: bool,
+    now: dt.datetime | None,
+) -> str:
+    """Tag one person: "pushed", "confirmed" (found tagged after an unknown outcome) or the 4xx reason.
+
+    Unavailable propagates with the person left `pending` (a rerun asks first).
+    """
+    for attempt in range(client.retries + 1):
+        if unknown:
+            if client.has_tag(segment.channel, identifier, segment.tag):
+                ledger.write(
+                    person_id,
+                    identifier,
+                    "pushed",
+                    "found tagged after an unknown outcome",
+                    now or seg._now(),
+                )
+                return "confirmed"
+            if attempt:
+                client.pause(attempt - 1)
+        ledger.write(person_id, identifier, "pending", None, now or seg._now())  # the intent, first
+        try:
+            client.signup(person_payload(segment.channel, identifier), [segment.tag])
+        except ActionNetworkError as exc:
+            ledger.write(person_id, identifier, "failed", str(exc), now or seg._now())
+            return str(exc)
+        except OutcomeUnknown:
+            unknown = True
+            continue
+        ledger.write(person_id, identifier, "pushed", None, now or seg._now())
+        return "pushed"
+    raise Unavailable(f"no answer to {client.retries + 1} signups of {person_id}, and none was applied")

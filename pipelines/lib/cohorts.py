@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 import duckdb
 import pyarrow as pa
 
+MAX_WITHIN_DAYS = 36_525  # 100 years: past any campaign, short of any date overflow
 EVENTS = ("delivered", "opened", "clicked", "texted", "replied", "called")
 CHANNELS = ("email", "sms")
 LANGUAGES = ("en", "fr")
@@ -72,9 +73,12 @@ class Cohort:
             if (
                 isinstance(self.within_days, bool)
                 or not isinstance(self.within_days, int)
-                or self.within_days < 0
+                or not 0 <= self.within_days <= MAX_WITHIN_DAYS
             ):
-                raise CohortError(f"--within must be a whole number of days ≥ 0, not {self.within_days!r}")
+                raise CohortError(
+                    f"--within must be a whole number of days from 0 to {MAX_WITHIN_DAYS} (100 years), "
+                    f"not {self.within_days!r}"
+                )
         if self.did_not is not None and self.did_not == self.did:
             raise CohortError("--did and --did-not name the same event: the cohort would be empty")
         if self.province and self.state:

@@ -37,9 +37,9 @@ from typing import BinaryIO, TypeVar
 
 import duckdb
 import pyarrow as pa
-import yaml
 
-from pipelines.lib.phones import NANP_SHAPE, e164_table, nanp_prefix_valid, to_e164, zip_states
+from pipelines.lib.campaigns import CampaignsError, parse_campaigns
+from pipelines.lib.phones import NANP_SHAPE, e164_table, nanp_prefix_valid, zip_states
 from pipelines.lib.warehouse import attach_raw
 
 T = TypeVar("T")
@@ -1062,106 +1062,15 @@ def _load_calls(con, files, now, result) -> dict:
 # --- campaigns.yml ----------------------------------------------------------
 
 
-def parse_campaigns(path: Path) -> tuple[list[dict], list[dict]]:
-    """Campaign rows and call-number rows from the registry; IngestError on any mistake."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise IngestError(f"{path}: not valid YAML ({_first_line(exc)})") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("campaigns"), list):
-        raise IngestError(f"{path}: expected a list under `campaigns:`")
-    campaigns, numbers = [], []
-    ids = [c.get("id") if isinstance(c, dict) else None for c in doc["campaigns"]]
-    for entry in doc["campaigns"]:
-        campaign, campaign_numbers = _parse_campaign(entry, path, ids)
-        campaigns.append(campaign)
-        numbers.extend(campaign_numbers)
-    duplicated = {i for i in ids if ids.count(i) > 1}
-    if duplicated:
-        raise IngestError(f"{path}: campaign id listed twice: {', '.join(sorted(duplicated))}")
-    return campaigns, numbers
-
-
-def _parse_campaign(entry, path: Path, ids: list) -> tuple[dict, list[dict]]:
-    if not isinstance(entry, dict) or not entry.get("id"):
-        raise IngestError(f"{path}: every campaign needs an `id`")
-    cid = str(entry["id"])
-
-    def fail(why: str):
-        raise IngestError(f"{path}: campaign {cid!r}: {why}")
-
-    name = entry.get("name") or {}
-    if not isinstance(name, dict) or not name.get("en") or not name.get("fr"):
-        fail("needs `name: {en: …, fr: …}`")
-    ask = entry.get("ask")
-    if ask not in ("call", "click"):
-        fail(f"`ask` must be call or click, not {ask!r}")
-    email = entry.get("email") or {}
-    sms = entry.get("sms") or {}
-    sms_from = sms_start = sms_end = None
-    if sms:
-        sms_from = to_e164(str(sms.get("from", "")))
-        if sms_from is None:
-            fail(f"`sms.from` is not a phone number: {sms.get('from')!r}")
-        window = sms.get("sent_between")
-        if not isinstance(window, list) or len(window) != 2:
-            fail("`sms.sent_between` must be [start, end]")
-        sms_start, sms_end = (_as_utc(v, fail) for v in window)
-        if sms_start >= sms_end:
-            fail("`sms.sent_between` ends before it starts")
-    numbers = []
-    for raw in entry.get("call_numbers") or []:
-        e164 = to_e164(str(raw))
-        if e164 is None:
-            fail(f"call number {raw!r} is not a phone number")
-        numbers.append({"campaign_id": cid, "number_e164": e164})
-    min_seconds = entry.get("min_call_seconds", 1)
-    if not isinstance(min_seconds, int) or min_seconds < 0:
-        fail("`min_call_seconds` must be a whole number of seconds")
-    parent = entry.get("follow_up_of")
-    if parent is not None and parent not in ids:
-        fail(f"`follow_up_of` names no campaign: {parent!r}")
-    starts = entry.get("starts")
-    if starts is not None and not isinstance(starts, dt.date):
-        try:
-            starts = dt.date.fromisoformat(str(starts))
-        except ValueError:
-            fail(f"`starts` is not a date: {starts!r}")
-    campaign = {
-        "campaign_id": cid,
-        "name_en": str(name["en"]),
-        "name_fr": str(name["fr"]),
-        "ask": ask,
-        "starts": starts,
-        "email_campaign_id": str(email["campaign_id"]) if email.get("campaign_id") else None,
-        "sms_from_e164": sms_from,
-        "sms_sent_from": sms_start,
-        "sms_sent_until": sms_end,
-        "min_call_seconds": min_seconds,
-        "follow_up_of": parent,
-    }
-    return campaign, numbers
-
-
-def _as_utc(value, fail) -> dt.datetime:
-    """A YAML date or datetime as naive UTC (a bare date is midnight UTC)."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime.combine(value, dt.time())
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(str(value))
-        except ValueError:
-            fail(f"not a date or time: {value!r}")
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment
+# parse_campaigns (and its checks) live in pipelines/lib/campaigns.py.
 
 
 def _load_campaigns(con, files, now, result) -> dict:
     (path,) = files
-    campaigns, numbers = parse_campaigns(path)
+    try:
+        campaigns, numbers = parse_campaigns(path)
+    except CampaignsError as exc:
+        raise IngestError(str(exc)) from exc
     con.execute("delete from raw.campaigns")
     con.execute("delete from raw.campaign_call_numbers")
     if campaigns:

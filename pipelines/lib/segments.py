@@ -91,8 +91,10 @@ create table if not exists segments.builds (
 );
 create table if not exists segments.push_log (
     segment_id varchar, person_id varchar, tag varchar, identifier varchar,
-    status varchar, reason varchar, pushed_at timestamp
+    status varchar, reason varchar, pushed_at timestamp, action varchar, seq bigint
 );
+alter table segments.push_log add column if not exists action varchar;
+alter table segments.push_log add column if not exists seq bigint;
 """
 
 

@@ -13,13 +13,28 @@ a file of its own beside the build (`<warehouse>.build.raw`), attached as
 the catalog `raw`: the models read it, readers never do, and publishing
 copies only the build file (the marts, segments and the small tables under
 them), so a publish costs in proportion to the marts, not to the history.
+One run at a time: a run (and `rollcall segments push`, which writes the
+working file too) holds `<warehouse>.lock` — an exclusive `flock`, which the
+kernel lets go of when the holder dies, however it dies — with the holder's
+pid, start time and a token. A second run is told in one line who holds it.
+A run that takes over the lock of one that died cleans what it left: any
+process still carrying the dead run's token in its environment (a dbt the
+killed run had started) is stopped, and the temporary copies of an
+interrupted publish are removed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
+import json
 import os
+import re
 import shutil
-from contextlib import contextmanager
+import signal
+import time
+import uuid
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -28,8 +43,19 @@ DEFAULT_LANDING = "data/landing"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
 
+TOKEN_ENV = "ROLLCALL_RUN_TOKEN"  # set for the length of a run; inherited by dbt
+
+
 class WarehouseMissing(RuntimeError):
     """No published warehouse at the path: nothing has been built yet."""
+
+
+class WarehouseUnreadable(RuntimeError):
+    """The file at the warehouse path is not a DuckDB database (or cannot be opened)."""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run holds the warehouse: "another run holds the warehouse since … (pid N)"."""
 
 
 def landing_path(value: str | os.PathLike | None = None) -> Path:
@@ -70,7 +96,13 @@ def attach_raw(con: duckdb.DuckDBPyConnection) -> None:
 def connect_build(path: Path):
     """A writing connection to the working file and its raw file (one writer at a time)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("ROLLCALL_MEMORY_LIMIT", "3GB")})
+    try:
+        con = duckdb.connect(
+            str(path), config={"memory_limit": os.environ.get("ROLLCALL_MEMORY_LIMIT", "3GB")}
+        )
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).split())[:200]
+        raise WarehouseUnreadable(f"{path} cannot be opened for writing ({first})") from None
     try:
         attach_raw(con)
         yield con
@@ -83,7 +115,11 @@ def connect_read(warehouse: Path):
     """A read-only connection to the published warehouse, for one query or page."""
     if not warehouse.exists():
         raise WarehouseMissing(f"no warehouse at {warehouse}: run `rollcall run` (or `rollcall demo`) first")
-    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).split())[:200]
+        raise WarehouseUnreadable(f"{warehouse} is not a DuckDB warehouse ({first})") from None
     try:
         yield con
     finally:
@@ -110,3 +146,128 @@ def publish(build: Path, warehouse: Path, inputs_sha256: str | None = None) -> N
         os.replace(tmp, warehouse)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# --- one run at a time ------------------------------------------------------
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+def _holder(fd: int) -> dict:
+    os.lseek(fd, 0, os.SEEK_SET)
+    raw = os.read(fd, 4096)
+    try:
+        found = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        found = {}
+    return found if isinstance(found, dict) else {}
+
+
+@contextmanager
+def run_lock(warehouse: Path, what: str = "run"):
+    """Hold the warehouse for one run (or push); WarehouseBusy (one line) when another holds it.
+
+    Taking over the lock of a run that died cleans its leftovers first
+    (`clean_leftovers`). Yields the token dbt and every child inherit.
+    """
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(fd)
+        os.close(fd)
+        since = holder.get("since", "an unknown time")
+        doing = f", {holder['what']}" if holder.get("what") and holder.get("what") != "run" else ""
+        raise WarehouseBusy(
+            f"another run holds the warehouse since {since} (pid {holder.get('pid', '?')}{doing}); "
+            f"wait for it to finish (lock: {path})"
+        ) from None
+    previous_env = os.environ.get(TOKEN_ENV)
+    try:
+        clean_leftovers(warehouse, _holder(fd))
+        token = uuid.uuid4().hex
+        since = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+        os.ftruncate(fd, 0)
+        os.pwrite(
+            fd, json.dumps({"pid": os.getpid(), "since": since, "token": token, "what": what}).encode(), 0
+        )
+        os.fsync(fd)
+        os.environ[TOKEN_ENV] = token
+        yield token
+    finally:
+        if previous_env is None:
+            os.environ.pop(TOKEN_ENV, None)
+        else:
+            os.environ[TOKEN_ENV] = previous_env
+        os.ftruncate(fd, 0)  # an empty lock file: the last holder finished
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            state = handle.read().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait_gone(pids: list[int], seconds: float) -> list[int]:
+    """The pids still alive after waiting up to `seconds` for them to end."""
+    deadline = time.monotonic() + seconds
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if _alive(p)]
+        if pids:
+            time.sleep(0.1)
+    return pids
+
+
+def processes_with_token(token: str) -> list[int]:
+    """Pids of our processes whose environment carries this run token (dbt started by that run)."""
+    needle = f"{TOKEN_ENV}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def clean_leftovers(warehouse: Path, previous: dict) -> list[str]:
+    """What a crashed run left, removed: its processes (dbt) and its publish's temporary copies.
+
+    `previous` is what the crashed run wrote in the lock file (empty after a
+    clean finish). Returns what was done, for the log.
+    """
+    done = []
+    token = previous.get("token")
+    if isinstance(token, str) and re.fullmatch(r"[0-9a-f]{32}", token):
+        pids = processes_with_token(token)
+        for pid in pids:
+            with suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGCONT)  # a stopped process gets the SIGTERM too
+                done.append(f"stopped pid {pid} left by the run of pid {previous.get('pid')}")
+        pids = _wait_gone(pids, 5)
+        for pid in pids:
+            with suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        _wait_gone(pids, 10)
+    pattern = re.compile(rf"^\.{re.escape(warehouse.name)}\.(\d+)\.tmp$")
+    if warehouse.parent.is_dir():
+        for leftover in warehouse.parent.iterdir():
+            match = pattern.match(leftover.name)
+            if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+                leftover.unlink(missing_ok=True)
+                done.append(f"removed {leftover}")
+    return done

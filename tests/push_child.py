@@ -1,0 +1,37 @@
+"""A push in its own process, for the kill -9 test: `python -m tests.push_child DB SEGMENTS_YML URL`.
+
+Prints `ready` once the warehouse is open, then pushes every segment of the
+file with a fast client (the test's server answers at once); exit 0 when
+done, 3 when Action Network stayed unavailable.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib import actionnetwork as an
+from pipelines.lib import segments as seg
+from tests.an_server import TOKEN
+
+
+def main(db: str, segments_yml: str, url: str) -> int:
+    segments = seg.load(Path(segments_yml))
+    con = duckdb.connect(db)
+    print("ready", flush=True)
+    client = an.Client(url, TOKEN, rate=200.0, retries=3, backoff=0.01)
+    try:
+        for segment in segments:
+            print(an.push_segment(con, client, segment).line(), flush=True)
+    except an.PushAborted as exc:
+        print(exc.summary.line(), flush=True)
+        return 3
+    finally:
+        con.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
