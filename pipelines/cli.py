@@ -193,10 +193,10 @@ def cmd_dashboard(args) -> int:
             file=sys.stderr,
         )
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats=false"]
-    command.append("--client.toolbarMode=viewer")
     if os.environ.get("ROLLCALL_DASHBOARD_PORT"):
         command.append(f"--server.port={os.environ['ROLLCALL_DASHBOARD_PORT']}")
-    return subprocess.call(command, env=env)
+    # cwd: Streamlit reads .streamlit/config.toml (no menu, no usage stats, one URL line) from there.
+    return subprocess.call(command, env=env, cwd=app.parents[1])
 
 
 def cmd_users(args) -> int:
