@@ -48,6 +48,11 @@ def reason(text: str) -> str:
     return text
 
 
+def literal(value: str) -> str:
+    """A value as the vendor sent it, shown as code: data, not words to translate."""
+    return "`" + value.replace("`", "'") + "`"
+
+
 def source(s: str) -> str:
     return T(f"source.{s}")
 
@@ -130,7 +135,7 @@ else:
                 "file": (T("health.file"), lambda f: os.path.basename(f)),
                 "line": (T("health.line"), T.int),
                 "reason": (T("health.reason"), reason),
-                "raw_value": (T("health.raw_value"), None),
+                "raw_value": (T("health.raw_value"), literal),
             },
         )
 
