@@ -137,10 +137,16 @@ def cmd_cohort(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from pipelines.progress import Progress
     from pipelines.run import run_all
 
+    # On a terminal, each step as it goes (pipelines/progress.py); otherwise only the summary.
+    progress = Progress(sys.stdout) if sys.stdout.isatty() and not args.verbose else None
     summary = run_all(
-        wh.landing_path(args.landing), wh.warehouse_path(args.warehouse), quiet=not args.verbose
+        wh.landing_path(args.landing),
+        wh.warehouse_path(args.warehouse),
+        quiet=not args.verbose,
+        progress=progress,
     )
     rows = ", ".join(f"{n:,} {name}" for name, n in summary.rows.items())
     print(
@@ -158,8 +164,10 @@ def cmd_demo(args) -> int:
     if not any(landing.glob("*/*")):
         print(f"writing sample landing data ({args.people:,} people) to {landing} …")
         sample.generate(landing, people=args.people)
-    print("building the warehouse …")
-    summary = run_all(landing, warehouse)
+    from pipelines.progress import Progress
+
+    print("building the warehouse …", flush=True)
+    summary = run_all(landing, warehouse, progress=Progress(sys.stdout) if sys.stdout.isatty() else None)
     print(f"published {summary.warehouse}: " + ", ".join(f"{n:,} {k}" for k, n in summary.rows.items()))
     with wh.connect_read(warehouse) as con:
         campaign = con.sql(

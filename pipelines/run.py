@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +37,13 @@ def _root_cause(exc: BaseException) -> BaseException:
         seen = inner
 
 
-def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "everything") -> RunSummary:
-    """Ingest every new landed file, build every model, publish the warehouse."""
+def run_all(
+    landing: Path, warehouse: Path, quiet: bool = True, job: str = "everything", progress=None
+) -> RunSummary:
+    """Ingest every new landed file, build every model, publish the warehouse.
+
+    `progress` (pipelines.progress.Progress) hears Dagster's events as the run goes.
+    """
     if not landing.is_dir():
         raise RunFailed(f"no landing folder at {landing}")
     build = wh.build_path(warehouse)
@@ -63,11 +69,15 @@ def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "ever
     echo = contextlib.nullcontext() if not quiet else contextlib.redirect_stdout(io.StringIO())
     try:
         instance = dg.DagsterInstance.ephemeral()
+        run_id = str(uuid.uuid4())
+        if progress is not None:
+            instance.add_event_listener(run_id, progress.on_event)
         with echo:
             result = job_def.execute_in_process(
                 instance=instance,
                 run_config={"loggers": {"console": {"config": {"log_level": level}}}},
                 raise_on_error=True,
+                run_id=run_id,
             )
     except Exception as exc:
         cause = _root_cause(exc)
