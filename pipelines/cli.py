@@ -177,7 +177,9 @@ def cmd_demo(args) -> int:
         cohort = cohorts.Cohort(campaign=campaign, did="opened", did_not="called", within_days=7)
         table = cohorts.members(con, cohort)
     print(f"\nopened {campaign!r} but did not call within 7 days: {table.num_rows:,} people")
-    print(f"  (rollcall cohort --campaign {campaign} --did opened --did-not called --within 7 --count)\n")
+    print(
+        f"  (uv run rollcall cohort --campaign {campaign} --did opened --did-not called --within 7 --count)\n"
+    )
     pacsv.write_csv(table.slice(0, 10), sys.stdout.buffer)
     sys.stdout.flush()
     if not args.no_dashboard:
