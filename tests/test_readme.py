@@ -67,7 +67,7 @@ def test_every_safe_readme_command_runs_as_written_on_the_demo_data(demo_warehou
             assert out.returncode == 0, f"{readme.name}: uv run rollcall {shlex.join(args)}\n{out.stderr}"
             ran += 1
     assert ran >= 3
-    assert (tmp_path / "followup.csv").read_text(encoding="utf-8").startswith("person_id,")
+    assert (tmp_path / "followup.csv").read_text(encoding="utf-8").startswith('"person_id",')
 
 
 def test_the_demo_hint_is_a_command_that_runs():

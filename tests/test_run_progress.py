@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import pty
 import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,14 +43,20 @@ def test_on_a_terminal_each_step_rows_and_elapsed_time(built, tmp_path):
     proc = subprocess.Popen(command(landing, warehouse), cwd=ROOT, stdout=child, stderr=child)
     os.close(child)
     chunks = []
-    while True:
-        try:
-            data = os.read(main, 4096)
-        except OSError:  # the child closed the terminal
+    deadline = time.monotonic() + 600
+    # Read until the run has exited and its terminal is drained (dbt's helpers may keep it open).
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 1.0)
+        if ready:
+            try:
+                data = os.read(main, 4096)
+            except OSError:  # the terminal closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
             break
-        if not data:
-            break
-        chunks.append(data)
     os.close(main)
     assert proc.wait(timeout=600) == 0
     lines = b"".join(chunks).decode().replace("\r", "").splitlines()
