@@ -7,12 +7,12 @@ export UV_LINK_MODE ?= copy
 
 setup:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	@$(UV) sync --frozen --quiet
 	@# The dashboard's browser test drives Debian's Chromium (never `playwright install`).
-	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 demo: setup
-	$(UV) run rollcall demo
+	@$(UV) run rollcall demo
 
 run: setup
 	$(UV) run rollcall run

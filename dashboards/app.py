@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="rollcall", page_icon="📣", layout="wide")
 T = ui.texts()
+ui.chrome(T)
 
 
 def sign_in() -> None:

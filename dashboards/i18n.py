@@ -63,7 +63,10 @@ class Texts:
             return "—"
         if isinstance(d, dt.datetime):
             d = d.date()
-        return bdates.format_date(d, form, locale=self.locale)
+        text = bdates.format_date(d, form, locale=self.locale)
+        if self.lang == "fr" and d.day == 1 and text.startswith("1 "):
+            text = "1er " + text[2:]  # le 1er juin
+        return text
 
     def datetime(self, d: dt.datetime | None) -> str:
         if d is None:
@@ -74,6 +77,15 @@ class Texts:
         """A campaign's name from campaigns.yml in this language (falls back to the other, then the id)."""
         other = "fr" if self.lang == "en" else "en"
         return campaign.get(f"name_{self.lang}") or campaign.get(f"name_{other}") or campaign["campaign_id"]
+
+    def de(self, name: str) -> str:
+        """French "de" before a name, elided before a vowel: `d’` for Ohio AFL-CIO, `de ` for FTQ.
+
+        Empty in English (the English texts do not use it).
+        """
+        if self.lang != "fr":
+            return ""
+        return "d’" if name[:1].lower() in "aeiouyàâäéèêëîïôöûùüœ" and name[:1] else "de "
 
     def plotly_separators(self) -> str:
         """Plotly's `separators` (decimal, thousands) for this locale."""

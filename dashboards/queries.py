@@ -432,3 +432,40 @@ def unmatched_identifiers(limit: int = 100) -> pl.DataFrame:
         """,
         {"limit": limit},
     )
+
+
+# ------------------------------------------------------------------ data health, for an affiliate user
+
+
+def last_loads() -> pl.DataFrame:
+    """Per source, when it was last loaded: the freshness an affiliate user may see (no counts)."""
+    return _df(
+        "select source, max(loaded_at) as last_load from marts.loaded_files group by source order by source"
+    )
+
+
+def scoped_people(scope: str) -> dict:
+    """The affiliate's people, and how many have an email address and a phone number."""
+    return _df(
+        "select count(*) as people, count(email) as with_email, count(phone) as with_phone "
+        "from marts.people where affiliate = $scope",
+        {"scope": scope},
+    ).to_dicts()[0]
+
+
+def scoped_events(scope: str) -> pl.DataFrame:
+    """The affiliate's people's attributed actions per channel: how many, for how many people, the latest.
+
+    From campaign_touchpoints (the published actions; every raw event stays in the build warehouse).
+    """
+    return _df(
+        """
+        select case when t.action in ('texted', 'replied') then 'sms'
+                    when t.action = 'called' then 'call' else 'email' end as channel,
+               count(*) as events, count(distinct t.person_key) as people, max(t.occurred_at) as last_event
+        from marts.campaign_touchpoints t join marts.people p on p.person_key = t.person_key
+        where p.affiliate = $scope
+        group by 1 order by 1
+        """,
+        {"scope": scope},
+    )

@@ -49,7 +49,7 @@ def user() -> User:
 
 def scope_note(T: Texts, current: User) -> None:
     if current.scope is not None:
-        st.caption(T("scope.note", affiliate=current.scope))
+        st.caption(T("scope.note_of", affiliate=current.scope, de=T.de(current.scope)))
 
 
 def has_email(campaign: dict) -> bool:
@@ -78,15 +78,106 @@ def campaign_picker(T: Texts, campaigns: list[dict], key: str, prefer=None) -> d
 
 
 def style(fig, T: Texts, height: int = 360):
-    """Locale number separators, a quiet layout."""
+    """Locale numbers on every axis and tooltip, a quiet layout, legends that are not cut."""
     fig.update_layout(
         separators=T.plotly_separators(),
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "x": 0,
+            "title": None,
+            "entrywidthmode": "pixels",
+            "entrywidth": 0,  # each entry as wide as its text
+        },
         template="plotly_white",
+        hoverlabel={"namelength": -1},  # never "Taux d'ouver…"
     )
+    _localise(fig, T)
     return fig
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def nice_ticks(low: float, high: float, integer: bool, most: int = 6) -> list[float]:
+    """Round tick values covering [low, high]; whole numbers only for counts (no "0,5 personne")."""
+    import math
+
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high - low <= 0:
+        high = 1.0
+    raw = (high - low) / max(1, most - 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    if integer:
+        step = max(1, math.ceil(step))
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    return [round(i * step, 10) for i in range(first, last + 1)]
+
+
+def _axis_name(trace, letter: str) -> str:
+    ref = getattr(trace, f"{letter}axis", None) or letter
+    return f"{letter}axis{ref[1:]}"
+
+
+def _localise(fig, T: Texts) -> None:
+    """Write every number the chart shows with Babel: value-axis ticks and each trace's tooltip.
+
+    Plotly's own formats cannot write "40 %" (its d3 percent has no space) nor month names in
+    French, so ticks get `ticktext` and tooltips a `hovertemplate` over pre-written `customdata`.
+    A value axis whose data are all zero runs from 0, not from −1 to 1.
+    """
+    import datetime as dt
+
+    values: dict[str, list] = {}
+    for trace in fig.data:
+        horizontal = trace.type == "funnel" or getattr(trace, "orientation", None) == "h"
+        value_letter = "x" if horizontal else "y"
+        axis = _axis_name(trace, value_letter)
+        vals = [v for v in (getattr(trace, value_letter) or ()) if _is_number(v)]
+        values.setdefault(axis, []).extend(vals)
+
+        def formatted(v, axis=axis):
+            if not _is_number(v):
+                return "—"
+            fmt = fig.layout[axis].tickformat or ""
+            if fmt.endswith("%"):
+                return T.pct(v)
+            return T.int(v) if float(v).is_integer() else T.dec(v)
+
+        def label(v):
+            if isinstance(v, dt.date):
+                return T.date(v)
+            return "" if v is None else str(v)
+
+        if trace.hovertemplate or trace.hoverinfo in ("text", "none", "skip"):
+            continue
+        cats = getattr(trace, "y" if horizontal else "x") or ()
+        nums = getattr(trace, value_letter) or ()
+        trace.customdata = [[label(c), formatted(v)] for c, v in zip(cats, nums, strict=False)]
+        head = f"<b>{trace.name}</b><br>" if len(fig.data) > 1 and trace.name else ""
+        colon = "\u00a0:" if T.lang == "fr" else ":"  # French puts a (no-break) space before a colon
+        trace.hovertemplate = head + "%{customdata[0]}" + colon + " %{customdata[1]}<extra></extra>"
+
+    for axis, vals in values.items():
+        layout_axis = fig.layout[axis]
+        if layout_axis.tickvals is not None or layout_axis.type in ("date", "category"):
+            continue
+        percent = (layout_axis.tickformat or "").endswith("%")
+        integer = not percent and all(float(v).is_integer() for v in vals)
+        ticks = nice_ticks(min(vals, default=0), max(vals, default=0), integer)
+        if percent:
+            text = [T.pct(v, 0) for v in ticks]
+        else:
+            text = [T.int(v) if integer else T.dec(v, 1) for v in ticks]
+        update = {"tickvals": ticks, "ticktext": text}
+        if not any(vals):
+            update["range"] = [0, ticks[-1]]
+        fig.update_layout({axis: update})
 
 
 def date_ticks(fig, T: Texts, days: list, axis: str = "xaxis", most: int = 8):
@@ -99,15 +190,62 @@ def date_ticks(fig, T: Texts, days: list, axis: str = "xaxis", most: int = 8):
     return fig
 
 
+STATIC_TABLE_ROWS = 15  # up to this many rows a table is static; longer ones scroll
+
+
 def table(df, columns: dict) -> None:
-    """Show `df` with translated headers and locale-formatted cells: {column: (label, format or None)}."""
+    """Show `df` with translated headers and locale-formatted cells: {column: (label, format or None)}.
+
+    A short table is static (no toolbar, no column menu); an empty cell reads "—", never "None".
+    """
     import polars as pl
 
     shown = {
-        label: [value if fmt is None else fmt(value) for value in df.get_column(column).to_list()]
+        label: [
+            "—" if value is None else str(value) if fmt is None else fmt(value)
+            for value in df.get_column(column).to_list()
+        ]
         for column, (label, fmt) in columns.items()
     }
-    st.dataframe(pl.DataFrame(shown, strict=False), hide_index=True, width="stretch")
+    frame = pl.DataFrame(shown, schema={label: pl.String for label in shown})
+    if frame.height <= STATIC_TABLE_ROWS:
+        st.table(frame, border="horizontal")
+    else:  # a long table scrolls (its English toolbar and column menu are hidden: chrome())
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def blanks(df):
+    """A frame for st.dataframe whose empty text cells read "—" (Streamlit writes "None")."""
+    import polars as pl
+
+    return df.with_columns(pl.col(pl.String).fill_null("—"))
+
+
+def chrome(T: Texts) -> None:
+    """Streamlit's own controls that have no French: hidden, or their words replaced (CSS).
+
+    - tables' and charts' toolbars (Search, Fullscreen, Plotly's modebar) and the tables'
+      column menus (Sort ascending, Pin column…): hidden (their tooltips are English only);
+    - "Press Enter to submit form / to apply" under text inputs, and the keyboard users'
+      "Skip to main content" link: the same words in French.
+    .streamlit/config.toml hides the ⋮ menu and the tables' download.
+    """
+    css = [
+        '[data-testid="stElementToolbar"], .modebar-container, [data-testid="stDataFrameColumnMenu"],'
+        ' [data-testid="stDataFrameColumnMenuTarget"] { display: none !important; }'
+    ]
+    if T.lang != "en":
+        replaced = {
+            '[data-testid="stForm"] [data-testid="InputInstructions"]': T("chrome.enter_submit"),
+            '[data-testid="InputInstructions"]': T("chrome.enter_apply"),
+            '[data-testid="stSkipToContent"]': T("chrome.skip_to_content"),
+        }
+        for selector, words in replaced.items():
+            quoted = words.replace("\\", "").replace('"', "")
+            css.append(f"{selector} {{ font-size: 0 !important; }}")
+            css.append(f'{selector}::after {{ content: "{quoted}"; font-size: 0.75rem; }}')
+        css.append('[data-testid="InputInstructions"] > span { display: none; }')
+    st.html("<style>" + "\n".join(css) + "</style>")
 
 
 # Choices live in session_state["choices"], not in the widgets: a widget's key carries the

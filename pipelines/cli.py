@@ -160,11 +160,29 @@ def cmd_cohort(args) -> int:
     return 0
 
 
+def _terminal_progress():
+    """Each step as it goes, on a terminal (pipelines/progress.py); None when not a terminal.
+
+    It writes to its own copy of the terminal: a quiet run sends file
+    descriptors 1 and 2 to the run's log.
+    """
+    from pipelines.progress import Progress
+
+    if not sys.stdout.isatty():
+        return None
+    return Progress(os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1))
+
+
 def cmd_run(args) -> int:
     from pipelines.run import run_all
 
+    # On a terminal, each step as it goes (pipelines/progress.py); otherwise only the summary.
+    progress = _terminal_progress() if not args.verbose else None
     summary = run_all(
-        wh.landing_path(args.landing), wh.warehouse_path(args.warehouse), quiet=not args.verbose
+        wh.landing_path(args.landing),
+        wh.warehouse_path(args.warehouse),
+        quiet=not args.verbose,
+        progress=progress,
     )
     rows = ", ".join(f"{n:,} {name}" for name, n in summary.rows.items())
     said = "published" if summary.published else "nothing new landed and nothing changed; still published"
@@ -183,8 +201,9 @@ def cmd_demo(args) -> int:
     if not any(landing.glob("*/*")):
         print(f"writing sample landing data ({args.people:,} people) to {landing} …")
         sample.generate(landing, people=args.people)
-    print("building the warehouse …")
-    summary = run_all(landing, warehouse)
+
+    print("building the warehouse …", flush=True)
+    summary = run_all(landing, warehouse, progress=_terminal_progress())
     print(f"published {summary.warehouse}: " + ", ".join(f"{n:,} {k}" for k, n in summary.rows.items()))
     with wh.connect_read(warehouse) as con:
         campaign = con.sql(
@@ -194,7 +213,9 @@ def cmd_demo(args) -> int:
         cohort = cohorts.Cohort(campaign=campaign, did="opened", did_not="called", within_days=7)
         table = cohorts.members(con, cohort)
     print(f"\nopened {campaign!r} but did not call within 7 days: {table.num_rows:,} people")
-    print(f"  (rollcall cohort --campaign {campaign} --did opened --did-not called --within 7 --count)\n")
+    print(
+        f"  (uv run rollcall cohort --campaign {campaign} --did opened --did-not called --within 7 --count)\n"
+    )
     pacsv.write_csv(table.slice(0, 10), sys.stdout.buffer)
     sys.stdout.flush()
     if not args.no_dashboard:
@@ -218,13 +239,13 @@ def cmd_dashboard(args) -> int:
             file=sys.stderr,
         )
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats=false"]
-    command.append("--client.toolbarMode=viewer")
     # This machine only, unless asked: the sign-in page is not for the open internet.
     address = getattr(args, "address", None) or os.environ.get("ROLLCALL_DASHBOARD_ADDRESS") or "127.0.0.1"
     command.append(f"--server.address={address}")
     if os.environ.get("ROLLCALL_DASHBOARD_PORT"):
         command.append(f"--server.port={os.environ['ROLLCALL_DASHBOARD_PORT']}")
-    return subprocess.call(command, env=env)
+    # cwd: Streamlit reads .streamlit/config.toml (no menu, no usage stats, one URL line) from there.
+    return subprocess.call(command, env=env, cwd=app.parents[1])
 
 
 def cmd_users(args) -> int:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,19 +72,24 @@ def _into(log: Path):
                 os.close(fd)
 
 
-def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "everything") -> RunSummary:
-    """Ingest every new landed file, build every model, publish the warehouse."""
+def run_all(
+    landing: Path, warehouse: Path, quiet: bool = True, job: str = "everything", progress=None
+) -> RunSummary:
+    """Ingest every new landed file, build every model, publish the warehouse.
+
+    `progress` (pipelines.progress.Progress) hears Dagster's events as the run goes.
+    """
     if not landing.is_dir():
         raise RunFailed(f"no landing folder at {landing}")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     try:
         with wh.run_lock(warehouse):
-            return _run_locked(landing, warehouse, quiet, job)
+            return _run_locked(landing, warehouse, quiet, job, progress)
     except wh.WarehouseBusy as exc:
         raise RunFailed(str(exc)) from None
 
 
-def _run_locked(landing: Path, warehouse: Path, quiet: bool, job: str) -> RunSummary:
+def _run_locked(landing: Path, warehouse: Path, quiet: bool, job: str, progress) -> RunSummary:
     build = wh.build_path(warehouse)
     # Nothing new landed, no model or segment changed: the published build stands.
     inputs = runstate.inputs_fingerprint(landing, segments_path(landing))
@@ -121,10 +127,14 @@ def _run_locked(landing: Path, warehouse: Path, quiet: bool, job: str) -> RunSum
 
             job_def = defs().resolve_job_def(job)
             instance = dg.DagsterInstance.ephemeral()
+            run_id = str(uuid.uuid4())
+            if progress is not None:
+                instance.add_event_listener(run_id, progress.on_event)
             result = job_def.execute_in_process(
                 instance=instance,
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
                 raise_on_error=True,
+                run_id=run_id,
             )
     except Exception as exc:
         cause = _root_cause(exc)

@@ -84,14 +84,18 @@ def geo_label(value: str) -> str:
 
 f1, f2, f3, f4, f5 = st.columns([3, 3, 3, 2, 3])
 with f1:
-    geo = optional(T("cohort.geo"), geo_counts, "cb_geo", T("common.all"), geo_label)
+    geo = optional(T("cohort.geo"), geo_counts, "cb_geo", T("common.everywhere"), geo_label)
 with f2:
-    district = optional(T("cohort.district"), options["districts"], "cb_district", T("common.all"))
+    district = optional(T("cohort.district"), options["districts"], "cb_district", T("common.all_f"))
 with f3:
     affiliate = optional(T("cohort.affiliate"), options["affiliates"], "cb_affiliate", T("common.all"))
 with f4:
     language = optional(
-        T("cohort.language"), cohorts.LANGUAGES, "cb_language", T("common.all"), lambda c: T(f"language.{c}")
+        T("cohort.language"),
+        cohorts.LANGUAGES,
+        "cb_language",
+        T("common.all_f"),
+        lambda c: T(f"language.{c}"),
     )
 with f5:
     reachable = optional(
@@ -172,7 +176,7 @@ with st.expander(T("cohort.same_as_cli")):
 # ---------------------------------------------------------------- preview and download
 st.subheader(T("cohort.preview", shown=T.int(preview.height), total=T.int(n)))
 st.dataframe(
-    preview,
+    ui.blanks(preview),
     hide_index=True,
     width="stretch",
     column_config={c: st.column_config.TextColumn(T(f"column.{c}")) for c in cohorts.COLUMNS},

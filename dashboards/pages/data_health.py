@@ -1,7 +1,10 @@
 """Data health: last load per source, rows loaded, rejected rows with reasons, unmatched emails/phones.
 
-Rejected values and unmatched identifiers can be anyone's, so only admins see
-them; an affiliate user sees counts.
+Rejected rows (they could not be read, so belong to nobody) and unmatched
+identifiers (they match no person) cannot be attributed to an affiliate: only
+admins see them, and the organisation's row counts. An affiliate user sees its
+own people and their events, when each source was last loaded, and a note
+saying what is hidden.
 """
 
 from __future__ import annotations
@@ -17,18 +20,85 @@ from dashboards import queries, ui
 T = ui.texts()
 me = ui.user()
 
+# Reasons the pipeline writes (pipelines/lib/ingest.py), the quoted bad value stripped:
+# the start of the reason → its message id. Anything else is shown as written.
+REASONS = {
+    "missing uuid": "reason.missing_uuid",
+    "invalid email": "reason.invalid_email",
+    "invalid phone": "reason.invalid_phone",
+    "missing sg_event_id": "reason.missing_event_id",
+    "unknown event": "reason.unknown_event",
+    "unparsable timestamp": "reason.unparsable_timestamp",
+    "missing email": "reason.missing_email",
+    "bad JSON": "reason.bad_json",
+    "not a JSON object": "reason.not_json_object",
+    "missing Sid": "reason.missing_sid",
+    "unparsable date": "reason.unparsable_date",
+    "not a phone number": "reason.not_a_phone",
+    "unparsable error code": "reason.unparsable_error_code",
+    "unparsable duration": "reason.unparsable_duration",
+    "malformed CSV row": "reason.malformed_csv",
+}
+
+
+def reason(text: str) -> str:
+    for start, key in REASONS.items():
+        if text.startswith(start):
+            return T(key)
+    return text
+
+
+def literal(value: str) -> str:
+    """A value as the vendor sent it, shown as code: data, not words to translate."""
+    return "`" + value.replace("`", "'") + "`"
+
+
+def source(s: str) -> str:
+    return T(f"source.{s}")
+
+
 st.title(T("health.title"))
 st.caption(T("health.intro"))
+ui.scope_note(T, me)
 
 published = dt.datetime.fromtimestamp(os.stat(queries.version()[0]).st_mtime, dt.UTC).replace(tzinfo=None)
 st.markdown(T("health.published", when=T.datetime(published)))
 
+if me.scope is not None:
+    # ------------------------------------------------------------ an affiliate: its own people only
+    st.subheader(T("health.your_people"))
+    people = queries.scoped_people(me.scope)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(T("health.people"), T.int(people["people"]))
+    c2.metric(T("health.with_email"), T.int(people["with_email"]))
+    c3.metric(T("health.with_phone"), T.int(people["with_phone"]))
+    events = queries.scoped_events(me.scope)
+    if events.height == 0:
+        st.info(T("common.no_data"))
+    else:
+        ui.table(
+            events,
+            {
+                "channel": (T("health.channel"), lambda c: T(f"channel.{c}").capitalize()),
+                "events": (T("health.events"), T.int),
+                "people": (T("health.people"), T.int),
+                "last_event": (T("health.last_event"), T.datetime),
+            },
+        )
+    st.subheader(T("health.loads"))
+    ui.table(
+        queries.last_loads(),
+        {"source": (T("health.source"), source), "last_load": (T("health.last_load"), T.datetime)},
+    )
+    st.info(T("health.hidden_for_affiliate"))
+    st.stop()
+
+# ---------------------------------------------------------------- an admin: the whole organisation
 st.subheader(T("health.loads"))
-loads = queries.loads()
 ui.table(
-    loads,
+    queries.loads(),
     {
-        "source": (T("health.source"), lambda s: T(f"source.{s}")),
+        "source": (T("health.source"), source),
         "last_load": (T("health.last_load"), T.datetime),
         "files": (T("health.files"), T.int),
         "rows_loaded": (T("health.rows_loaded"), T.int),
@@ -41,23 +111,33 @@ reasons = queries.rejected_reasons()
 if reasons.height == 0:
     st.success(T("health.no_rejected"))
 else:
-    labels = [f"{T(f'source.{s}')}: {r}" for s, r in reasons.select("source", "reason").rows()]
+    merged: dict[str, int] = {}  # "bad JSON: <detail>" and "bad JSON" are one reason
+    for s, r, n in reasons.rows():
+        label = f"{source(s)} · {reason(r)}"
+        merged[label] = merged.get(label, 0) + n
+    labels = sorted(merged, key=lambda k: (-merged[k], k))
     fig = go.Figure(
         go.Bar(
             y=labels,
-            x=reasons.get_column("n").to_list(),
+            x=[merged[k] for k in labels],
             orientation="h",
-            text=[T.int(n) for n in reasons.get_column("n").to_list()],
+            text=[T.int(merged[k]) for k in labels],
             marker_color="#c0392b",
         )
     )
     fig.update_layout(yaxis={"autorange": "reversed"}, xaxis_title=T("health.rows"))
-    st.plotly_chart(ui.style(fig, T, max(240, 34 * reasons.height + 80)), width="stretch", key="dh_rejected")
-    if me.admin:
-        with st.expander(T("health.rejected_rows")):
-            st.dataframe(queries.rejected_sample(), hide_index=True, width="stretch")
-    else:
-        st.caption(T("health.admin_only"))
+    st.plotly_chart(ui.style(fig, T, max(240, 34 * len(labels) + 80)), width="stretch", key="dh_rejected")
+    with st.expander(T("health.rejected_rows")):
+        ui.table(
+            queries.rejected_sample(),
+            {
+                "source": (T("health.source"), source),
+                "file": (T("health.file"), lambda f: os.path.basename(f)),
+                "line": (T("health.line"), T.int),
+                "reason": (T("health.reason"), reason),
+                "raw_value": (T("health.raw_value"), literal),
+            },
+        )
 
 st.subheader(T("health.unmatched"))
 unmatched = queries.unmatched()
@@ -67,12 +147,19 @@ else:
     ui.table(
         unmatched,
         {
-            "channel": (T("health.channel"), lambda c: T(f"channel.{c}")),
+            "channel": (T("health.channel"), lambda c: T(f"channel.{c}").capitalize()),
             "events": (T("health.events"), T.int),
             "identifiers": (T("health.identifiers"), T.int),
         },
     )
     st.caption(T("health.unmatched_note"))
-    if me.admin:
-        with st.expander(T("health.unmatched_list")):
-            st.dataframe(queries.unmatched_identifiers(), hide_index=True, width="stretch")
+    with st.expander(T("health.unmatched_list")):
+        ui.table(
+            queries.unmatched_identifiers(),
+            {
+                "channel": (T("health.channel"), lambda c: T(f"channel.{c}").capitalize()),
+                "identifier": (T("health.identifier"), None),
+                "events": (T("health.events"), T.int),
+                "last_seen": (T("health.last_seen"), T.datetime),
+            },
+        )

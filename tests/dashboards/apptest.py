@@ -28,7 +28,7 @@ def shown_text(at: AppTest) -> str:
     parts = [str(e.value) for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info")
              for e in getattr(at, kind)]  # fmt: skip
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    for frame in at.dataframe:
+    for frame in (*at.dataframe, *at.table):
         parts.append(frame.value.to_csv(index=False))
     for widget in (*at.selectbox, *at.radio):
         parts += [str(o) for o in widget.options]

@@ -85,7 +85,6 @@ class Server:
                 sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(self.port),
                 "--server.address", "127.0.0.1", "--server.headless", "true",
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-                "--client.toolbarMode", "viewer",
             ],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
