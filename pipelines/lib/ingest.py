@@ -22,6 +22,7 @@ all of its new files land (with their rejected rows) or nothing does.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
@@ -330,14 +331,75 @@ def _read_landed(path: Path | str, read):
         raise IngestError(f"{path}: not a readable gzip file ({exc})") from exc
 
 
-def _csv_header(path: Path) -> tuple[str, ...]:
+def _cp1252_or_latin1(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """The five bytes cp1252 leaves undefined read as Latin-1 (their own code points)."""
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("rollcall_latin1", _cp1252_or_latin1)
+
+
+@dataclass(frozen=True)
+class _TextShape:
+    """What a landed text file is, read once in Python before DuckDB reads it.
+
+    `encoding` is what Python decodes it with: `utf-8-sig` for UTF-8 (with or
+    without a byte-order mark), `utf-16` for a UTF-16 byte-order mark, else
+    `cp1252` (a Windows or Latin-1 export: every byte is a character, the five
+    cp1252 leaves undefined read as Latin-1). `lines` counts physical lines
+    (a last line without a newline counts); `plain` is false when a carriage
+    return stands alone (then DuckDB's records and the lines may differ).
+    """
+
+    encoding: str
+    lines: int
+    plain: bool
+
+    @property
+    def utf8(self) -> bool:
+        return self.encoding == "utf-8-sig"
+
+
+def _text_shape(path: Path | str) -> _TextShape:
+    def scan(handle) -> _TextShape:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        utf8, first = True, True
+        newlines = crs = crlfs = 0
+        last = b"\n"
+        while chunk := handle.read(1 << 22):
+            if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return _TextShape("utf-16", 0, False)
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            newlines += chunk.count(b"\n")
+            crs += chunk.count(b"\r")
+            crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            first, last = False, chunk[-1:]
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+        return _TextShape("utf-8-sig" if utf8 else "cp1252", newlines + (last != b"\n"), crs == crlfs)
+
+    return _read_landed(path, scan)
+
+
+def _text(handle: BinaryIO, shape: _TextShape) -> io.TextIOWrapper:
+    """A landed file as text, decoded as its shape says, line ends as written (csv's `newline=''`)."""
+    return io.TextIOWrapper(handle, encoding=shape.encoding, errors="rollcall_latin1", newline="")
+
+
+def _csv_header(path: Path, shape: _TextShape) -> tuple[str, ...]:
     """The header row of a CSV export (comma-separated, double quotes)."""
 
     def first_row(handle):
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
         try:
-            return next(csv.reader(text), None)
-        except csv.Error as exc:
+            return next(csv.reader(_text(handle, shape)), None)
+        except (csv.Error, UnicodeError) as exc:
             raise IngestError(f"{path}: not a readable CSV ({exc})") from exc
 
     header = _read_landed(path, first_row)
@@ -361,10 +423,14 @@ def _read_csv_batch(
 ) -> None:
     """Read CSV files into temp table `_batch` (file, line, canonical columns, all text).
 
-    Files with the same header are read together, in one scan. A row's line
-    is its number among its file's rows + 1 (the header). Rows that are not
-    CSV (wrong column count, broken quoting) go straight to rejected_rows
-    with DuckDB's own line number.
+    A row's line is the physical line it starts on, as an editor shows it.
+    UTF-8 files with the same header are read together, in one scan by
+    DuckDB, where each row is one line. A file where that does not hold (a
+    quoted newline, a blank line, a row DuckDB could not read) and a file
+    that is not UTF-8 are read again by Python's csv module, which knows
+    where each row starts: a row with the wrong number of fields is one
+    rejected row at its first line, and a non-UTF-8 file is decoded as
+    cp1252/Latin-1 (see `_TextShape`).
     """
     con.execute("drop table if exists _batch")
     names = list(spellings)
@@ -373,16 +439,20 @@ def _read_csv_batch(
         + ", ".join(f'"{n}" varchar' for n in names)
         + ")"
     )
+    shapes = dict(zip(map(str, files), _each_file(_text_shape, files), strict=True))
     by_header: dict[tuple[str, ...], list[str]] = {}
+    irregular: list[tuple[str, dict[str, str]]] = []
     for path in files:
-        header = _csv_header(path)
-        _match_header(header, spellings, required, path, what)
-        by_header.setdefault(header, []).append(str(path))
+        shape = shapes[str(path)]
+        header = _csv_header(path, shape)
+        chosen = _match_header(header, spellings, required, path, what)
+        if shape.utf8 and shape.plain:
+            by_header.setdefault(header, []).append(str(path))
+        else:
+            irregular.append((str(path), chosen))
     for header, paths in by_header.items():
         chosen = _match_header(header, spellings, required, paths[0], what)
         select = ", ".join(f'"{chosen[n]}" as "{n}"' if n in chosen else f'null as "{n}"' for n in names)
-        con.execute("drop table if exists _rejects")
-        con.execute("drop table if exists _rejects_scan")
         # Insertion order is kept, so rows come file by file, line by line:
         # a row's number within its file is its number less its file's first.
         con.execute(
@@ -391,9 +461,7 @@ def _read_csv_batch(
             with numbered as (
                 select row_number() over () as n, filename as file, {select}
                 from read_csv($paths, all_varchar = true, header = true, delim = ',', quote = '"',
-                              escape = '"', filename = true, ignore_errors = true,
-                              store_rejects = true, rejects_table = '_rejects',
-                              rejects_scan = '_rejects_scan', sample_size = 1000)
+                              escape = '"', filename = true, ignore_errors = true, sample_size = 1000)
             ),
             firsts as (select file, min(n) as first_n from numbered group by file)
             select numbered.file, n - first_n + 2, {", ".join(f'"{n}"' for n in names)}
@@ -402,14 +470,82 @@ def _read_csv_batch(
             """,
             {"paths": paths},
         )
-        con.execute(
-            """
-            insert into raw.rejected_rows
-            select ?, s.file_path, r.line, 'malformed CSV row: ' || r.error_message, r.csv_line, ?
-            from _rejects r join _rejects_scan s using (scan_id, file_id)
-            """,
-            [source, now],
+        # Each row one line, every line a row: the numbers above are the lines.
+        rows = dict(con.execute("select file, count(*) from _batch group by file").fetchall())
+        for path in paths:
+            if rows.get(path, 0) + 1 != shapes[path].lines:
+                irregular.append((path, chosen))
+    for path, chosen in irregular:
+        con.execute("delete from _batch where file = ?", [path])
+        _read_csv_by_python(con, path, shapes[path], source, names, chosen, now)
+
+
+def _read_csv_by_python(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    shape: _TextShape,
+    source: str,
+    names: list[str],
+    chosen: dict[str, str],
+    now: dt.datetime,
+) -> None:
+    """One CSV file into `_batch` row by row, each row at the line it starts on; bad rows rejected."""
+    schema = pa.schema([("file", pa.string()), ("line", pa.int64())] + [(n, pa.string()) for n in names])
+    rejects: list[tuple] = []
+
+    def flush(rows: list[list]) -> None:
+        if rows:
+            table = pa.Table.from_arrays(
+                [pa.array(c, type=f.type) for c, f in zip(zip(*rows, strict=True), schema, strict=True)],
+                schema=schema,
+            )
+            con.register("_csv_arrow", table)
+            con.execute("insert into _batch select * from _csv_arrow")
+            con.unregister("_csv_arrow")
+            rows.clear()
+
+    def read(handle) -> None:
+        reader = csv.reader(_text(handle, shape))
+        header = [h.strip() for h in next(reader)]
+        width = len(header)
+        where = [header.index(chosen[n]) if n in chosen else None for n in names]
+        rows: list[list] = []
+        end = reader.line_num
+        while True:
+            start = end + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                end = reader.line_num
+                rejects.append((start, f"malformed CSV row: {exc}", None))
+                continue
+            end = reader.line_num
+            if not record:
+                continue  # a blank line
+            if len(record) != width:
+                why = f"malformed CSV row: expected {width} fields, found {len(record)}"
+                rejects.append((start, why, _csv_text(record)))
+                continue
+            rows.append([path, start] + [None if i is None else (record[i] or None) for i in where])
+            if len(rows) >= 65536:
+                flush(rows)
+        flush(rows)
+
+    _read_landed(path, read)
+    if rejects:
+        con.executemany(
+            "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?)",
+            [(source, path, line, reason, raw, now) for line, reason, raw in rejects],
         )
+
+
+def _csv_text(record: list[str]) -> str:
+    """A parsed CSV record written back as one CSV line (for a rejected row's raw_value)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(record)
+    return out.getvalue()[:2000]
 
 
 def _match_header(header, spellings, required, path, what) -> dict[str, str]:
@@ -629,6 +765,22 @@ def _people_from_batch(con, source: str, now, result) -> None:
         select * from _checked where reason is null
         qualify row_number() over (partition by person_id order by file desc, line desc) = 1
         """
+    )
+    # A uuid twice in one export: the later row wins, and the earlier one is
+    # reported. (A later export replacing a person is the normal case, not a
+    # duplicate.)
+    con.execute(
+        """
+        insert into raw.rejected_rows
+        select $source, file, line, 'duplicate uuid, superseded by line ' || later, raw, $now
+        from (
+            select file, line, to_json(struct_pack(uuid, email, can2_phone))::varchar as raw,
+                   max(line) over (partition by file, person_id) as later
+            from _checked where reason is null
+        )
+        where line < later
+        """,
+        {"source": source, "now": now},
     )
     con.execute(
         """
