@@ -29,6 +29,7 @@ import gzip
 import hashlib
 import io
 import os
+import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -102,15 +103,18 @@ PEOPLE_COLUMNS = (
 )
 PEOPLE_REQUIRED = ("uuid", "email")
 
-# Twilio writes RFC 2822 dates; hand-made exports sometimes carry ISO ones.
-DATE_FORMATS = [
-    "%a, %d %b %Y %H:%M:%S %z",
-    "%d %b %Y %H:%M:%S %z",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%d %H:%M:%S",
-]
+# Twilio writes RFC 2822 dates; hand-made exports and the REST API carry ISO
+# 8601 ones, with or without fractional seconds and an offset (none = UTC).
+RFC2822_FORMATS = ["%a, %d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M:%S %z"]
+ISO_DATE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+ISO_OFFSET = r"\s*(Z|UTC|GMT|[+-]\d{2}(:?\d{2})?)"
+
+# SMS keywords (TCPA, CASL). A reply is a keyword when its whole body, once
+# normalised (`keyword_of`), is one of these; the latest keyword reply wins.
+OPT_OUT_KEYWORDS = (
+    "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT", "ARRET", "ARRÊT", "ARRETE",
+)  # fmt: skip
+OPT_IN_KEYWORDS = ("START", "UNSTOP", "YES")
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 RAW_DDL = """
@@ -148,7 +152,8 @@ create table if not exists raw.twilio_messages (
     sid varchar, direction varchar, status varchar,
     from_number varchar, to_number varchar, from_e164 varchar, to_e164 varchar,
     body varchar, sent_at timestamp, num_segments integer, error_code integer,
-    _source_file varchar, _line bigint, _loaded_at timestamp
+    _source_file varchar, _line bigint, _loaded_at timestamp,
+    keyword varchar, keyword_action varchar
 );
 create table if not exists raw.twilio_calls (
     sid varchar, parent_call_sid varchar, direction varchar, status varchar,
@@ -190,6 +195,103 @@ class LoadResult:
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     _narrow_old_sendgrid_events(con)
     con.execute(RAW_DDL)
+    _add_keyword_columns(con)
+
+
+def _add_keyword_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw.twilio_messages classified keywords gets the columns, filled in."""
+    columns = {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'twilio_messages'"
+        ).fetchall()
+    }
+    if "keyword_action" in columns:
+        return
+    con.begin()
+    try:
+        con.execute("alter table raw.twilio_messages add column keyword varchar")
+        con.execute("alter table raw.twilio_messages add column keyword_action varchar")
+        _register_keywords(con, "raw.twilio_messages")
+        con.execute(
+            """
+            update raw.twilio_messages m set keyword = k.keyword, keyword_action = k.keyword_action
+            from _keywords k where k.body = m.body and lower(trim(m.direction)) = 'inbound'
+            """
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _fold(text: str) -> str:
+    """NFKC, case-folded (and NFKC again: folding can undo a composition)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _unaccented(text: str) -> str:
+    return unicodedata.normalize(
+        "NFC", "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    )
+
+
+_OPT_OUTS = {_unaccented(_fold(k)) for k in OPT_OUT_KEYWORDS}
+_OPT_INS = {_fold(k) for k in OPT_IN_KEYWORDS}
+
+
+def keyword_of(body: str | None) -> tuple[str, str] | None:
+    """(keyword as normalised, upper case; 'opt_out' | 'opt_in') when a text's body is a keyword, else None.
+
+    The one owner of the rule. The body is NFKC-normalised and case-folded
+    (a full-width ＳＴＯＰ, an `ARRÊT` typed as E + combining accent, `Stop`
+    all match), invisible format characters (zero-width space, joiner,
+    byte-order mark) are dropped, and everything but letters and digits is
+    stripped from both ends ("stop." and " Arrêt " are keywords; "stop
+    texting me at work" is not). An opt-out also matches without its
+    accents (`arrête`, `ARRÉT`): a missed opt-out breaks the law, a needless
+    one does not. An opt-in must be exactly one of OPT_IN_KEYWORDS.
+    """
+    if body is None or len(body) > 200:
+        return None
+    text = "".join(ch for ch in _fold(body) if unicodedata.category(ch) != "Cf")
+    start, end = 0, len(text)
+    while start < end and unicodedata.category(text[start])[0] not in "LN":
+        start += 1
+    while end > start and unicodedata.category(text[end - 1])[0] not in "LN":
+        end -= 1
+    text = text[start:end]
+    if _unaccented(text) in _OPT_OUTS:
+        return text.upper(), "opt_out"
+    if text in _OPT_INS:
+        return text.upper(), "opt_in"
+    return None
+
+
+def _register_keywords(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Temp table `_keywords(body, keyword, keyword_action)` over the inbound bodies of `table`."""
+    bodies = [
+        b
+        for (b,) in con.sql(
+            f"select distinct body from {table} "
+            "where lower(trim(direction)) = 'inbound' and length(body) <= 200"
+        ).fetchall()
+    ]
+    found = [(b, k) for b in bodies if (k := keyword_of(b)) is not None]
+    con.register(
+        "_keywords_arrow",
+        pa.table(
+            {
+                "body": [b for b, _ in found],
+                "keyword": [k for _, (k, _) in found],
+                "keyword_action": [a for _, (_, a) in found],
+            },
+            schema=pa.schema([(c, pa.string()) for c in ("body", "keyword", "keyword_action")]),
+        ),
+    )
+    con.execute("create or replace temp table _keywords as select * from _keywords_arrow")
+    con.unregister("_keywords_arrow")
 
 
 def _narrow_old_sendgrid_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -646,8 +748,21 @@ def _per_file(con: duckdb.DuckDBPyConnection, source: str, files: list[Path], no
 
 
 def _date_sql(column: str) -> str:
-    formats = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
-    return f"timezone('UTC', try_strptime(trim({column}), {formats})::timestamptz)"
+    """A date as landed → naive UTC timestamp, null if unreadable; the session's time zone plays no part.
+
+    ISO 8601 with an offset or Z (`2026-06-02T14:03:11.000Z`,
+    `2026-06-02T10:03:11-04:00`), ISO without one (`2026-06-02 14:03:11`,
+    taken as UTC), RFC 2822 (`Tue, 02 Jun 2026 14:03:11 +0000`, or GMT).
+    """
+    value = f"trim({column})"
+    rfc = "[" + ", ".join(f"'{f}'" for f in RFC2822_FORMATS) + "]"
+    return f"""(case
+        when regexp_full_match({value}, '{ISO_DATE}{ISO_OFFSET}')
+            then timezone('UTC', try_cast({value} as timestamptz))
+        when regexp_full_match({value}, '{ISO_DATE}') then try_cast({value} as timestamp)
+        else timezone('UTC', try_strptime(
+            regexp_replace({value}, '\\s+(GMT|UTC|UT|Z)$', ' +0000'), {rfc})::timestamptz)
+    end)"""
 
 
 # --- people -----------------------------------------------------------------
@@ -759,13 +874,6 @@ def _people_from_batch(con, source: str, now, result) -> None:
         """,
         {"source": source, "now": now},
     )
-    con.execute(
-        """
-        create or replace temp table _good as
-        select * from _checked where reason is null
-        qualify row_number() over (partition by person_id order by file desc, line desc) = 1
-        """
-    )
     # A uuid twice in one export: the later row wins, and the earlier one is
     # reported. (A later export replacing a person is the normal case, not a
     # duplicate.)
@@ -781,6 +889,13 @@ def _people_from_batch(con, source: str, now, result) -> None:
         where line < later
         """,
         {"source": source, "now": now},
+    )
+    con.execute(
+        """
+        create or replace temp table _good as
+        select * from _checked where reason is null
+        qualify row_number() over (partition by person_id order by file desc, line desc) = 1
+        """
     )
     con.execute(
         """
@@ -1100,11 +1215,17 @@ def _load_messages(con, files, now, result) -> dict:
     required = ("sid", "from_number", "to_number", "status", "direction", "sent")
     _read_csv_batch(con, files, "twilio_messages", MESSAGE_COLUMNS, required, "a Twilio message log", now)
     _register_phones(con, "from_number", "to_number")
+    _register_keywords(con, "_batch")
+    # An opt-out is never lost for another bad field: the row is kept (the
+    # bad value left empty; no Sid → a made-up one from the row's content;
+    # no readable date → dated when it was loaded, so it wins over every
+    # keyword reply dated before the load), and the bad field is reported.
     con.execute(
         f"""
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
-               {_date_sql("b.sent")} as sent_at,
+               {_date_sql("b.sent")} as sent_at, k.keyword, k.keyword_action,
+               coalesce(k.keyword_action = 'opt_out', false) as is_opt_out,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
                    when sent_at is null
@@ -1113,24 +1234,32 @@ def _load_messages(con, files, now, result) -> dict:
                    when nullif(trim(error_code), '') is not null
                         and try_cast(trim(error_code) as integer) is null
                        then 'unparsable error code "' || error_code || '"'
-               end as reason,
+               end as problem,
+               problem || case when not is_opt_out then ''
+                               when sent_at is null then ' (opt-out kept, dated when loaded)'
+                               else ' (opt-out kept)' end as reason,
                -- the landed row as it was, kept for rejected rows only
                case when reason is not null then to_json(b)::varchar end as raw_value
         from _batch b
         left join _phones p_from_number on p_from_number.raw = b.from_number
         left join _phones p_to_number on p_to_number.raw = b.to_number
+        left join _keywords k on k.body = b.body and lower(trim(b.direction)) = 'inbound'
         """
     )
     _reject(con, "twilio_messages", now, "_parsed")
-    con.execute("create or replace temp table _good as select * from _parsed where reason is null")
+    con.execute(
+        "create or replace temp table _good as select * from _parsed where reason is null or is_opt_out"
+    )
     _append(
         con,
         "twilio_messages",
         f"""
-        trim(g.sid), lower(trim(g.direction)), lower(trim(g.status)), g.from_number, g.to_number,
-        g.from_e164, g.to_e164, g.body, g.sent_at, try_cast(g.num_segments as integer),
-        try_cast(nullif(trim(g.error_code), '') as integer), g.file, g.line,
-        '{now.isoformat(sep=" ")}'::timestamp
+        coalesce(nullif(trim(g.sid), ''),
+                 'no-sid-' || md5(concat_ws('|', g.from_number, g.to_number, g.body, g.sent))),
+        lower(trim(g.direction)), lower(trim(g.status)), g.from_number, g.to_number,
+        g.from_e164, g.to_e164, g.body, coalesce(g.sent_at, '{now.isoformat(sep=" ")}'::timestamp),
+        try_cast(g.num_segments as integer), try_cast(nullif(trim(g.error_code), '') as integer),
+        g.file, g.line, '{now.isoformat(sep=" ")}'::timestamp, g.keyword, g.keyword_action
         """,
         result,
     )
