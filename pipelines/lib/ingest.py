@@ -117,6 +117,13 @@ OPT_OUT_KEYWORDS = (
 OPT_IN_KEYWORDS = ("START", "UNSTOP", "YES")
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
+# An event time outside [EARLIEST_EVENT, load time + FUTURE_SLACK] is a
+# rejected row, not an event: a millisecond epoch read as seconds (year
+# 58388), a negative one, year 9999 (which would be every phone's latest
+# keyword reply forever).
+EARLIEST_EVENT = dt.datetime(2000, 1, 1)
+FUTURE_SLACK = dt.timedelta(days=1)
+
 RAW_DDL = """
 create schema if not exists raw;
 create table if not exists raw.loaded_files (
@@ -747,6 +754,20 @@ def _per_file(con: duckdb.DuckDBPyConnection, source: str, files: list[Path], no
     return {file: (loaded, rejected) for file, loaded, rejected in rows}
 
 
+def _window_sql(parsed: str, now: dt.datetime) -> str:
+    """`parsed` if within the sane window of event times (EARLIEST_EVENT … now + FUTURE_SLACK), else null."""
+    earliest, latest = EARLIEST_EVENT.isoformat(sep=" "), (now + FUTURE_SLACK).isoformat(sep=" ")
+    return f"(case when {parsed} between '{earliest}' and '{latest}' then {parsed} end)"
+
+
+def _date_reasons(column: str, parsed: str, kept: str) -> str:
+    """CASE branches for a landed date `column`, read as `parsed`, kept (in the window) as `kept`."""
+    return f"""
+        when {parsed} is null then 'unparsable date "' || coalesce({column}, '') || '"'
+        when {kept} is null then 'date out of range "' || {column} || '"'
+    """
+
+
 def _date_sql(column: str) -> str:
     """A date as landed → naive UTC timestamp, null if unreadable; the session's time zone plays no part.
 
@@ -1224,12 +1245,12 @@ def _load_messages(con, files, now, result) -> dict:
         f"""
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
-               {_date_sql("b.sent")} as sent_at, k.keyword, k.keyword_action,
+               {_date_sql("b.sent")} as sent_parsed, {_window_sql("sent_parsed", now)} as sent_at,
+               k.keyword, k.keyword_action,
                coalesce(k.keyword_action = 'opt_out', false) as is_opt_out,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when sent_at is null
-                       then 'unparsable date "' || coalesce(sent, '') || '"'
+                   {_date_reasons("sent", "sent_parsed", "sent_at")}
                    {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(error_code), '') is not null
                         and try_cast(trim(error_code) as integer) is null
@@ -1275,14 +1296,15 @@ def _load_calls(con, files, now, result) -> dict:
         f"""
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
-               {_date_sql("b.started")} as started_at,
-               {_date_sql("b.ended")} as ended_at,
+               {_date_sql("b.started")} as started_parsed, {_window_sql("started_parsed", now)} as started_at,
+               {_date_sql("b.ended")} as ended_parsed, {_window_sql("ended_parsed", now)} as ended_at,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when started_at is null
-                       then 'unparsable date "' || coalesce(started, '') || '"'
-                   when nullif(trim(ended), '') is not null and ended_at is null
+                   {_date_reasons("started", "started_parsed", "started_at")}
+                   when nullif(trim(ended), '') is not null and ended_parsed is null
                        then 'unparsable date "' || ended || '"'
+                   when nullif(trim(ended), '') is not null and ended_at is null
+                       then 'date out of range "' || ended || '"'
                    {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(duration), '') is not null
                         and try_cast(trim(duration) as integer) is null

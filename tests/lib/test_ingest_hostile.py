@@ -292,3 +292,34 @@ def test_an_old_warehouse_gets_the_keyword_columns_filled_in(tmp_path):
             ("SM2", None),
             ("SM3", "opt_in"),
         ]
+
+
+def test_a_date_outside_the_sane_window_is_a_rejected_row(con, tmp_path):
+    # A START dated year 9999 would be the phone's latest keyword reply forever.
+    land(
+        tmp_path,
+        "twilio_messages",
+        "log.csv",
+        "\n".join(
+            [
+                MESSAGES_HEADER,
+                message("SM1", "START", "9999-12-31T23:59:59Z"),
+                message("SM2", "STOP", "1970-01-01 00:00:00", sender="+16135550102"),
+            ]
+        )
+        + "\n",
+    )
+    land(
+        tmp_path,
+        "twilio_calls",
+        "log.csv",
+        f"{CALLS_HEADER}\nCA1,,+16135550101,{OUR_NUMBER},completed,inbound,1999-12-31 23:59:59,,0\n",
+    )
+    ingest.load_source(con, tmp_path, "twilio_messages")
+    ingest.load_source(con, tmp_path, "twilio_calls")
+    assert rejected(con, "twilio_messages") == [
+        ("log.csv", 2, 'date out of range "9999-12-31T23:59:59Z"'),
+        ("log.csv", 3, 'date out of range "1970-01-01 00:00:00" (opt-out kept, dated when loaded)'),
+    ]
+    assert con.sql("select sid, keyword_action from raw.twilio_messages").fetchall() == [("SM2", "opt_out")]
+    assert rejected(con, "twilio_calls") == [("log.csv", 2, 'date out of range "1999-12-31 23:59:59"')]
