@@ -653,8 +653,8 @@ def _read_csv_by_python(
 def _csv_text(record: list[str]) -> str:
     """A parsed CSV record written back as one CSV line (for a rejected row's raw_value)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(record)
-    return out.getvalue()[:2000]
+    csv.writer(out, lineterminator="\r\n").writerow(record)  # a field with a newline is quoted
+    return out.getvalue().removesuffix("\r\n")[:2000]
 
 
 def _match_header(header, spellings, required, path, what) -> dict[str, str]:
