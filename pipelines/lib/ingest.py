@@ -28,6 +28,7 @@ import datetime as dt
 import gzip
 import hashlib
 import io
+import json
 import os
 import unicodedata
 import zlib
@@ -984,8 +985,15 @@ SENDGRID_FIELDS = {
 
 
 def _sendgrid_checked(source: str) -> str:
-    """Typed SendGrid rows from a parsed source, with `why` set on the ones to reject."""
+    """Typed SendGrid rows from a parsed source, with `why` set on the ones to reject.
+
+    A timestamp is epoch seconds within EARLIEST_EVENT … $now + FUTURE_SLACK:
+    NaN, inf, a negative one, milliseconds (year 58388) and year 10000 are
+    rejected rows, never a failed load.
+    """
     events = ", ".join(f"'{e}'" for e in SENDGRID_EVENTS)
+    earliest = EARLIEST_EVENT.replace(tzinfo=dt.UTC).timestamp()
+    slack = FUTURE_SLACK.total_seconds()
     return f"""
         select *,
                case
@@ -995,6 +1003,9 @@ def _sendgrid_checked(source: str) -> str:
                        then 'unknown event "' || coalesce(event, '') || '"'
                    when try_cast("timestamp" as double) is null
                        then 'unparsable timestamp "' || coalesce("timestamp", '') || '"'
+                   when not (try_cast("timestamp" as double)
+                             between {earliest} and epoch($now::timestamp) + {slack})
+                       then 'timestamp out of range "' || "timestamp" || '"'
                    when nullif(trim(email), '') is null then 'missing email'
                end as why
         from ({source})
@@ -1065,29 +1076,78 @@ def _sendgrid_typed(fmt: str, numbered: bool = False, ignore_errors: bool = Fals
     """
 
 
-def _sendgrid_lines(fmt: str) -> str:
-    """One damaged file ($path) line by line, one JSON parse per line, with exact line numbers."""
+def _sendgrid_documents(path: str) -> tuple[list[tuple[int, str]], list[tuple[int, str, str]]]:
+    """One damaged webhook file read by Python: (line, JSON text) of each event, and what cannot be read.
+
+    The line is the physical line an event starts on. A JSON array is read
+    element by element, so a truncated or broken post keeps every complete
+    event before the break, and the rest is one rejected row at the line it
+    starts on. NDJSON is one event a line. A byte-order mark is dropped; a
+    file that is not UTF-8 is read as cp1252/Latin-1.
+    """
+    data = _read_landed(path, lambda handle: handle.read())
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="rollcall_latin1")
+    documents: list[tuple[int, str]] = []
+    if text.lstrip()[:1] != "[":
+        for number, line in enumerate(text.split("\n"), start=1):
+            if line.strip():
+                documents.append((number, line))
+        return documents, []
+    decoder = json.JSONDecoder()
+    at = text.index("[") + 1
+    line = 1 + text.count("\n", 0, at)
+
+    def skip_space(i: int) -> int:
+        nonlocal line
+        j = i
+        while j < len(text) and text[j] in " \t\r\n":
+            j += 1
+        line += text.count("\n", i, j)
+        return j
+
+    at = skip_space(at)
+    if text.startswith("]", at):
+        return documents, []
+    while True:
+        try:
+            _, end = decoder.raw_decode(text, at)
+        except json.JSONDecodeError as exc:
+            rest = text[at:].strip()
+            if not rest:  # cut right after an event: nothing left to lose
+                return documents, []
+            return documents, [(line, f"bad JSON ({exc.msg}); the rest of the post is not read", rest[:2000])]
+        documents.append((line, text[at:end]))
+        line += text.count("\n", at, end)
+        at = skip_space(end)
+        if text.startswith(",", at):
+            at = skip_space(at + 1)
+        elif text.startswith("]", at):
+            return documents, []
+        else:
+            rest = text[at:].strip()
+            if not rest:  # cut right after an event: nothing left to lose
+                return documents, []
+            return documents, [
+                (line, "bad JSON (expected , or ]); the rest of the post is not read", rest[:2000])
+            ]
+
+
+def _sendgrid_lines() -> str:
+    """Events read by Python (temp table `_sg_documents`: filename, line, doc), typed as in bulk."""
     struct = "{" + ", ".join(f'"{k}": "{v}"' for k, v in SENDGRID_FIELDS.items()) + "}"
-    if fmt == "array":
-        lines = (
-            "select row_number() over () as line, json as doc from read_json_objects($path, format = 'array')"
-        )
-    else:
-        lines = """
-            select row_number() over () as line, j as doc
-            from read_csv($path, columns = {'j': 'VARCHAR'}, header = false, delim = e'\\x01',
-                          quote = '', escape = '', auto_detect = false)
-        """
     return f"""
         with parsed as (
-            select line, doc,
+            select filename, line, doc,
                    case when not json_valid(doc) then 'bad JSON'
                         when json_type(doc) <> 'OBJECT' then 'not a JSON object' end as early_reason
-            from ({lines}) where trim(doc) <> ''
+            from _sg_documents
         )
         select line, early_reason, doc,
                unnest(case when early_reason is null then from_json(doc, '{struct}') end),
-               $path as filename
+               filename
         from parsed
     """
 
@@ -1105,86 +1165,95 @@ def _reject_sendgrid(con, checked: str, params: dict) -> None:
 
 
 def _load_sendgrid(con, files, now, result) -> dict:
-    """Clean files load in bulk through DuckDB's JSON reader; only files with
-    rejected rows are read again, one by one, for the lines to report."""
-    arrays, ndjson = [], []
+    """Clean files load in bulk through DuckDB's JSON reader. A file DuckDB
+    cannot read whole (a truncated post, a byte-order mark, not UTF-8) is read
+    by Python instead (`_sendgrid_documents`); a file with rows to reject is
+    read again by Python for their physical lines."""
+    arrays, ndjson, by_python = [], [], []
     for path in files:
-        first = _first_char(path)
+        head = _read_landed(path, lambda handle: handle.read(4096))
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1].decode("ascii", errors="replace")
         if first == "":
             continue
         if first not in "[{":
             raise IngestError(f"{path}: not a SendGrid event webhook file (expected a JSON array or NDJSON)")
-        (arrays if first == "[" else ndjson).append(str(path))
-    # A failed read inside the load's transaction would abort it, so JSON
-    # arrays are checked first on a connection of their own.
+        if head.startswith(b"\xef\xbb\xbf"):
+            by_python.append(str(path))
+        else:
+            (arrays if first == "[" else ndjson).append(str(path))
+    # A failed read inside the load's transaction would abort it, so the
+    # bulk reads are tried first on a connection of their own.
     checker = con.cursor()
 
-    def parses(paths: list[str]) -> bool:
+    def parses(fmt: str, paths: list[str]) -> bool:
         try:
-            checker.execute(f"select count(*) from ({_sendgrid_typed('array')})", {"paths": paths})
+            checker.execute(
+                f"select count(*) from ({_sendgrid_typed(fmt, ignore_errors=fmt != 'array')})",
+                {"paths": paths},
+            )
             return True
         except duckdb.Error:
             return False
 
-    broken: list[str] = []
-    if arrays and not parses(arrays):
-        broken = [p for p in arrays if not parses([p])]
-        arrays = [p for p in arrays if p not in set(broken)]
-    for path in broken:
-        # A truncated or broken POST body: the whole post is one unreadable row.
-        try:
-            checker.execute("select count(*) from read_json_objects(?, format = 'array')", [path])
-        except duckdb.Error as exc:
-            con.execute(
-                "insert into raw.rejected_rows values ('sendgrid', ?, 0, ?, null, ?)",
-                [path, f"bad JSON: {_first_line(exc)}", now],
-            )
-        else:
-            ndjson_like = _sendgrid_checked(_sendgrid_lines("array"))
-            _sendgrid_insert(con, ndjson_like, {"path": path, "now": now})
-            _reject_sendgrid(con, ndjson_like, {"path": path, "now": now})
+    bulk: dict[str, list[str]] = {}
+    for fmt, paths in (("array", arrays), ("newline_delimited", ndjson)):
+        if paths and not parses(fmt, paths):
+            broken = {p for p in paths if not parses(fmt, [p])}
+            by_python += [p for p in paths if p in broken]
+            paths = [p for p in paths if p not in broken]
+        bulk[fmt] = paths
     checker.close()
 
-    for fmt, paths, lenient in (("array", arrays, False), ("newline_delimited", ndjson, True)):
+    for fmt, paths in bulk.items():
         if paths:
             _sendgrid_insert(
                 con,
-                _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=lenient)),
+                _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array")),
                 {"paths": paths, "now": now},
             )
-    # An NDJSON file that loaded a row per line has nothing to reject: only
-    # the others are read again.
-    if ndjson:
-        loaded = dict(
+    # A bulk file that loaded a row per event has nothing to reject; the
+    # others are read again by Python, for the lines of their rejected rows.
+    loaded = dict(
+        con.execute(
+            "select _source_file, count(*) from raw.sendgrid_events where _loaded_at = ? group by 1", [now]
+        ).fetchall()
+    )
+    again: list[str] = []
+    if bulk["newline_delimited"]:
+        lines = _each_file(_count_lines, bulk["newline_delimited"])
+        again += [p for p, n in zip(bulk["newline_delimited"], lines, strict=True) if loaded.get(p, 0) != n]
+    if bulk["array"]:
+        events = dict(
             con.execute(
-                "select _source_file, count(*) from raw.sendgrid_events where _loaded_at = ? group by 1",
-                [now],
+                f"select filename, count(*) from ({_sendgrid_typed('array')}) group by 1",
+                {"paths": bulk["array"]},
             ).fetchall()
         )
-        lines = _each_file(_count_lines, ndjson)
-        ndjson = [p for p, n in zip(ndjson, lines, strict=True) if loaded.get(p, 0) != n]
-    # One numbered pass finds the rows to reject and their lines: with
-    # insertion order preserved, rows come file by file, line by line, so a
-    # row's line is its number less its file's first number. The lenient
-    # NDJSON reader yields an empty row for a malformed line.
-    for fmt, paths in (("array", arrays), ("newline_delimited", ndjson)):
-        if not paths:
-            continue
-        checked = _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array"))
-        con.execute(
-            f"""
-            insert into raw.rejected_rows
-            with numbered as (select row_number() over () as n, * from ({checked})),
-            firsts as (select filename, min(n) as first_n from numbered group by 1)
-            select 'sendgrid', filename, n - first_n + 1,
-                   case when coalesce(sg_event_id, event, email, "timestamp") is null then 'bad JSON'
-                        else why end,
-                   to_json(struct_pack(sg_event_id, event, email, "timestamp"))::varchar, $now
-            from numbered join firsts using (filename)
-            where why is not null
-            """,
-            {"paths": paths, "now": now},
+        again += [p for p in bulk["array"] if loaded.get(p, 0) != events.get(p, 0)]
+    for path, insert in [(p, True) for p in by_python] + [(p, False) for p in again]:
+        documents, unread = _sendgrid_documents(path)
+        con.register(
+            "_sg_arrow",
+            pa.table(
+                {
+                    "filename": [path] * len(documents),
+                    "line": [line for line, _ in documents],
+                    "doc": [doc for _, doc in documents],
+                },
+                schema=pa.schema([("filename", pa.string()), ("line", pa.int64()), ("doc", pa.string())]),
+            ),
         )
+        con.execute("create or replace temp table _sg_documents as select * from _sg_arrow")
+        con.unregister("_sg_arrow")
+        checked = _sendgrid_checked(_sendgrid_lines())
+        if insert:
+            _sendgrid_insert(con, checked, {"now": now})
+        _reject_sendgrid(con, checked, {"now": now})
+        if unread:
+            con.executemany(
+                "insert into raw.rejected_rows values ('sendgrid', ?, ?, ?, ?, ?)",
+                [(path, line, why, raw, now) for line, why, raw in unread],
+            )
     counts = con.execute(
         """
         select file, sum(loaded), sum(rejected) from (
@@ -1198,10 +1267,10 @@ def _load_sendgrid(con, files, now, result) -> dict:
         {"now": now},
     ).fetchall()
     _keep_first_landed_copies(con, now)
-    for _, loaded, rejected in counts:
-        result.rows_loaded += loaded
+    for _, loaded_rows, rejected in counts:
+        result.rows_loaded += loaded_rows
         result.rows_rejected += rejected
-    return {file: (loaded, rejected) for file, loaded, rejected in counts}
+    return {file: (loaded_rows, rejected) for file, loaded_rows, rejected in counts}
 
 
 def _count_lines(path: str) -> int:
@@ -1215,11 +1284,6 @@ def _count_lines(path: str) -> int:
         return lines + (last != b"\n")
 
     return _read_landed(path, count)
-
-
-def _first_char(path: Path) -> str:
-    chunk = _read_landed(path, lambda handle: handle.read(4096)).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return chunk[:1].decode("ascii", errors="replace")
 
 
 # --- Twilio -----------------------------------------------------------------

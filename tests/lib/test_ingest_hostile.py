@@ -323,3 +323,67 @@ def test_a_date_outside_the_sane_window_is_a_rejected_row(con, tmp_path):
     ]
     assert con.sql("select sid, keyword_action from raw.twilio_messages").fetchall() == [("SM2", "opt_out")]
     assert rejected(con, "twilio_calls") == [("log.csv", 2, 'date out of range "1999-12-31 23:59:59"')]
+
+
+# --- SendGrid: item 2 (timestamps) and item 3 (truncated array, BOM) -----------
+
+
+def event(n: int, timestamp="1780408800", **extra) -> str:
+    fields = {
+        "email": f"m{n}@example.org",
+        "timestamp": timestamp,
+        "event": "delivered",
+        "sg_event_id": f"ev{n}",
+    }
+    fields.update(extra)
+    return (
+        "{"
+        + ", ".join(f'"{k}": {v}' if k == "timestamp" else f'"{k}": "{v}"' for k, v in fields.items())
+        + "}"
+    )
+
+
+def test_a_bad_sendgrid_timestamp_is_a_rejected_row_and_the_rest_loads(con, tmp_path):
+    bad = ["1e15", '"NaN"', '"inf"', "-5", "1780408800000", "253402300800"]
+    land(
+        tmp_path,
+        "sendgrid",
+        "post-1.ndjson",
+        "\n".join([event(1)] + [event(10 + i, t) for i, t in enumerate(bad)] + [event(2, "1780408800.5")])
+        + "\n",
+    )
+    land(
+        tmp_path,
+        "sendgrid",
+        "post-2.json",
+        "[\n" + ",\n".join([event(3), event(4, '"NaN"'), event(5)]) + "\n]\n",
+    )
+    land(tmp_path, "sendgrid", "post-3.json", "[\n" + ",\n".join([event(6), event(7)]) + "\n]\n")
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    assert sorted(i for (i,) in con.sql("select sg_event_id from raw.sendgrid_events").fetchall()) == [
+        "ev1", "ev2", "ev3", "ev5", "ev6", "ev7"
+    ]  # fmt: skip
+    reasons = rejected(con, "sendgrid")
+    assert [(f, line) for f, line, _ in reasons] == [("post-1.ndjson", 2 + i) for i in range(len(bad))] + [
+        ("post-2.json", 3)
+    ]
+    assert all(why.startswith("timestamp out of range") for _, _, why in reasons), reasons
+    assert (result.rows_loaded, result.rows_rejected) == (6, 7)
+
+
+def test_a_truncated_json_array_keeps_every_complete_event(con, tmp_path):
+    body = "[\n" + ",\n".join(event(i) for i in range(1, 11)) + "\n]\n"
+    land(tmp_path, "sendgrid", "post-1.json", body[: body.index('"ev10"') - 5])
+    land(tmp_path, "sendgrid", "post-2.json", "[\n" + event(11) + "\n]\n")
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    assert result.rows_loaded == 10
+    assert con.sql(
+        "select count(*) from raw.sendgrid_events where _source_file like '%post-1.json'"
+    ).fetchall() == [(9,)]
+    assert [(f, line) for f, line, _ in rejected(con, "sendgrid")] == [("post-1.json", 11)]
+
+
+def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_path):
+    land(tmp_path, "sendgrid", "post-1.ndjson", "\ufeff" + event(1) + "\r\n" + event(2) + "\r\n")
+    assert ingest.load_source(con, tmp_path, "sendgrid").rows_loaded == 2
+    assert rejected(con, "sendgrid") == []
