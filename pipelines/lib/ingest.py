@@ -1083,19 +1083,23 @@ def _sendgrid_documents(path: str) -> tuple[list[tuple[int, str]], list[tuple[in
     element by element, so a truncated or broken post keeps every complete
     event before the break, and the rest is one rejected row at the line it
     starts on. NDJSON is one event a line. A byte-order mark is dropped; a
-    file that is not UTF-8 is read as cp1252/Latin-1.
+    line (NDJSON) or file (array) that is not UTF-8 is read as cp1252/Latin-1.
     """
-    data = _read_landed(path, lambda handle: handle.read())
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="rollcall_latin1")
+
+    def decode(data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="rollcall_latin1")
+
+    data = _read_landed(path, lambda handle: handle.read()).removeprefix(b"\xef\xbb\xbf")
     documents: list[tuple[int, str]] = []
-    if text.lstrip()[:1] != "[":
-        for number, line in enumerate(text.split("\n"), start=1):
+    if data.lstrip()[:1] != b"[":
+        for number, line in enumerate(data.split(b"\n"), start=1):
             if line.strip():
-                documents.append((number, line))
+                documents.append((number, decode(line)))
         return documents, []
+    text = decode(data)
     decoder = json.JSONDecoder()
     at = text.index("[") + 1
     line = 1 + text.count("\n", 0, at)
@@ -1166,9 +1170,9 @@ def _reject_sendgrid(con, checked: str, params: dict) -> None:
 
 def _load_sendgrid(con, files, now, result) -> dict:
     """Clean files load in bulk through DuckDB's JSON reader. A file DuckDB
-    cannot read whole (a truncated post, a byte-order mark, not UTF-8) is read
-    by Python instead (`_sendgrid_documents`); a file with rows to reject is
-    read again by Python for their physical lines."""
+    cannot read whole (a truncated post, a byte-order mark) and a file with
+    rows to reject are read by Python instead (`_sendgrid_documents`), which
+    knows each event's physical line."""
     arrays, ndjson, by_python = [], [], []
     for path in files:
         head = _read_landed(path, lambda handle: handle.read(4096))
@@ -1212,7 +1216,8 @@ def _load_sendgrid(con, files, now, result) -> dict:
                 {"paths": paths, "now": now},
             )
     # A bulk file that loaded a row per event has nothing to reject; the
-    # others are read again by Python, for the lines of their rejected rows.
+    # others are read again, whole, by Python (one reader decides what of a
+    # file lands and what is rejected, at which physical line).
     loaded = dict(
         con.execute(
             "select _source_file, count(*) from raw.sendgrid_events where _loaded_at = ? group by 1", [now]
@@ -1230,7 +1235,12 @@ def _load_sendgrid(con, files, now, result) -> dict:
             ).fetchall()
         )
         again += [p for p in bulk["array"] if loaded.get(p, 0) != events.get(p, 0)]
-    for path, insert in [(p, True) for p in by_python] + [(p, False) for p in again]:
+    if again:
+        con.execute(
+            "delete from raw.sendgrid_events where _loaded_at = $now and list_contains($paths, _source_file)",
+            {"now": now, "paths": again},
+        )
+    for path in by_python + again:
         documents, unread = _sendgrid_documents(path)
         con.register(
             "_sg_arrow",
@@ -1246,8 +1256,7 @@ def _load_sendgrid(con, files, now, result) -> dict:
         con.execute("create or replace temp table _sg_documents as select * from _sg_arrow")
         con.unregister("_sg_arrow")
         checked = _sendgrid_checked(_sendgrid_lines())
-        if insert:
-            _sendgrid_insert(con, checked, {"now": now})
+        _sendgrid_insert(con, checked, {"now": now})
         _reject_sendgrid(con, checked, {"now": now})
         if unread:
             con.executemany(
