@@ -1170,9 +1170,9 @@ def _reject_sendgrid(con, checked: str, params: dict) -> None:
 
 def _load_sendgrid(con, files, now, result) -> dict:
     """Clean files load in bulk through DuckDB's JSON reader. A file DuckDB
-    cannot read whole (a truncated post, a byte-order mark) and a file with
-    rows to reject are read by Python instead (`_sendgrid_documents`), which
-    knows each event's physical line."""
+    cannot read whole (a truncated post, a byte-order mark), or not one row a
+    line, or with rows to reject, is read by Python instead
+    (`_sendgrid_documents`), which knows each event's physical line."""
     arrays, ndjson, by_python = [], [], []
     for path in files:
         head = _read_landed(path, lambda handle: handle.read(4096))
@@ -1186,26 +1186,46 @@ def _load_sendgrid(con, files, now, result) -> dict:
         else:
             (arrays if first == "[" else ndjson).append(str(path))
     # A failed read inside the load's transaction would abort it, so the
-    # bulk reads are tried first on a connection of their own.
+    # bulk reads are tried first on a cursor of their own.
     checker = con.cursor()
 
-    def parses(fmt: str, paths: list[str]) -> bool:
+    def scan(fmt: str, paths: list[str]) -> dict[str, tuple[int, int]] | None:
+        """Rows and rows to reject per file, or None if DuckDB cannot read them all."""
+        checked = _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array"))
         try:
-            checker.execute(
-                f"select count(*) from ({_sendgrid_typed(fmt, ignore_errors=fmt != 'array')})",
-                {"paths": paths},
-            )
-            return True
+            return {
+                file: (rows, bad)
+                for file, rows, bad in checker.execute(
+                    f"select filename, count(*), count(why) from ({checked}) group by 1",
+                    {"paths": paths, "now": now},
+                ).fetchall()
+            }
         except duckdb.Error:
-            return False
+            return None
 
+    # Files DuckDB reads whole, a row per event and nothing to reject, load
+    # in bulk; the others are read by Python, which knows each event's line
+    # (one reader decides what of a file lands and what is rejected).
     bulk: dict[str, list[str]] = {}
     for fmt, paths in (("array", arrays), ("newline_delimited", ndjson)):
-        if paths and not parses(fmt, paths):
-            broken = {p for p in paths if not parses(fmt, [p])}
-            by_python += [p for p in paths if p in broken]
-            paths = [p for p in paths if p not in broken]
-        bulk[fmt] = paths
+        counts = scan(fmt, paths) if paths else {}
+        if counts is None:
+            counts = {}
+            for path in paths:
+                one = scan(fmt, [path])
+                if one is None:
+                    by_python.append(path)
+                else:
+                    counts.update(one)
+        paths = [p for p in paths if p not in set(by_python)]
+        lines = dict(zip(paths, _each_file(_count_lines, paths), strict=True)) if fmt != "array" else {}
+        bulk[fmt] = []
+        for path in paths:
+            rows, bad = counts.get(path, (0, 0))
+            if bad or (fmt != "array" and rows != lines[path]):
+                by_python.append(path)
+            else:
+                bulk[fmt].append(path)
     checker.close()
 
     for fmt, paths in bulk.items():
@@ -1215,32 +1235,7 @@ def _load_sendgrid(con, files, now, result) -> dict:
                 _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array")),
                 {"paths": paths, "now": now},
             )
-    # A bulk file that loaded a row per event has nothing to reject; the
-    # others are read again, whole, by Python (one reader decides what of a
-    # file lands and what is rejected, at which physical line).
-    loaded = dict(
-        con.execute(
-            "select _source_file, count(*) from raw.sendgrid_events where _loaded_at = ? group by 1", [now]
-        ).fetchall()
-    )
-    again: list[str] = []
-    if bulk["newline_delimited"]:
-        lines = _each_file(_count_lines, bulk["newline_delimited"])
-        again += [p for p, n in zip(bulk["newline_delimited"], lines, strict=True) if loaded.get(p, 0) != n]
-    if bulk["array"]:
-        events = dict(
-            con.execute(
-                f"select filename, count(*) from ({_sendgrid_typed('array')}) group by 1",
-                {"paths": bulk["array"]},
-            ).fetchall()
-        )
-        again += [p for p in bulk["array"] if loaded.get(p, 0) != events.get(p, 0)]
-    if again:
-        con.execute(
-            "delete from raw.sendgrid_events where _loaded_at = $now and list_contains($paths, _source_file)",
-            {"now": now, "paths": again},
-        )
-    for path in by_python + again:
+    for path in by_python:
         documents, unread = _sendgrid_documents(path)
         con.register(
             "_sg_arrow",

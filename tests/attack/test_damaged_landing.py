@@ -289,3 +289,135 @@ def test_damaged_twilio_call_logs(data):
                 for r in file.records:
                     if r.kind == "good":
                         assert sids[(str(file.path), r.line)] == r.values["sid"]
+
+
+# --- SendGrid ------------------------------------------------------------------
+
+GOOD_TIMES = st.one_of(
+    st.integers(1_780_000_000, 1_790_000_000).map(str),
+    st.floats(1_780_000_000, 1_790_000_000).map(repr),
+)
+BAD_TIMES = st.sampled_from(
+    ["1e15", '"NaN"', '"inf"', '"-inf"', "-5", "0", "1780408800000", "253402300800", '"soon"', "true", "null"]
+)
+NOT_OBJECTS = st.sampled_from(["42", '"an event"', "[1, 2]", "null", "true"])
+
+
+def _sg_event(sid: str, draw, bad: str | None) -> tuple[str, dict]:
+    import json
+
+    fields = {
+        "email": f"{sid}@example.org",
+        "timestamp": None,
+        "event": draw(st.sampled_from(ingest.SENDGRID_EVENTS)),
+        "sg_event_id": sid,
+        "campaign_id": draw(lf.free_text(8)),
+    }
+    timestamp = draw(GOOD_TIMES)
+    if bad == "timestamp":
+        timestamp = draw(BAD_TIMES)
+    elif bad == "no_id":
+        del fields["sg_event_id"]
+    elif bad == "event":
+        fields["event"] = "opened_twice"
+    elif bad == "no_email":
+        fields["email"] = " "
+    parts = [f"{json.dumps(k)}: {timestamp if k == 'timestamp' else json.dumps(v, ensure_ascii=False)}"
+             for k, v in fields.items()]  # fmt: skip
+    return "{" + ", ".join(parts) + "}", fields
+
+
+@st.composite
+def sendgrid_files(draw, folder: Path) -> list[lf.Landed]:
+    landed = []
+    for file_no in range(draw(st.integers(1, 3))):
+        array = draw(st.booleans())
+        records: list[Record] = []
+        for i in range(draw(st.integers(0, 8))):
+            sid = f"ev{file_no}-{i}"
+            kind = draw(
+                st.sampled_from(["good", "good", "good", "timestamp", "no_id", "event", "no_email", "odd"])
+            )
+            if kind == "odd":
+                records.append(Record("bad", draw(NOT_OBJECTS)))
+                continue
+            text, fields = _sg_event(sid, draw, None if kind == "good" else kind)
+            records.append(Record("good" if kind == "good" else "bad", text, sid, fields))
+        if not array:
+            for _ in range(draw(st.integers(0, 2))):
+                garbage = draw(st.sampled_from(["", '{"sg_event_id": "x', "not json at all", "}{"]))
+                records.insert(
+                    draw(st.integers(0, len(records))), Record("blank" if not garbage else "bad", garbage)
+                )
+        if not array and records and not records[0].text.startswith("{"):
+            # a file that does not start like JSON is not a webhook file at all (IngestError)
+            text, fields = _sg_event(f"ev{file_no}-first", draw, None)
+            records.insert(0, Record("good", text, f"ev{file_no}-first", fields))
+        eol = draw(st.sampled_from(["\n", "\r\n"]))
+        if draw(st.booleans()) and records and len(records[-1].text) > 1:
+            last = records[-1]
+            cut = draw(st.integers(1, len(last.text) - 1))
+            records[-1] = Record("bad", last.text[:cut], last.key, last.values)  # a post cut short
+            truncated = True
+        else:
+            truncated = False
+        first = 2 if array else 1
+        line = first
+        for record in records:
+            record.line = line
+            line += record.text.count("\n") + 1
+        if array:
+            text = (
+                "[" + eol + ("," + eol).join(r.text for r in records) + ("" if truncated else eol + "]" + eol)
+            )
+            for r in records:
+                r.kind = "blank" if r.kind == "blank" else r.kind
+        else:
+            text = eol.join(r.text for r in records) + ("" if truncated else eol)
+        if not text.strip():
+            continue  # an empty post is no file
+        encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+        data = text.encode(encoding if lf.encodable(text, "cp1252") or encoding == "utf-8-sig" else "utf-8")
+        name = f"post-{file_no}.{'json' if array else 'ndjson'}"
+        if draw(st.booleans()):
+            name += ".gz"
+            data = lf.gzip.compress(data, mtime=0)
+        path = folder / "sendgrid" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        landed.append(lf.Landed(path, records))
+    return landed
+
+
+@given(data=st.data())
+def test_damaged_sendgrid_posts(data):
+    CASES["sendgrid"] += 1
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        landed = data.draw(sendgrid_files(root / "landing"))
+        with duckdb.connect(str(root / "wh.duckdb")) as con:
+            result = ingest.load_source(con, root / "landing", "sendgrid")
+            events = {
+                sid: (file, campaign)
+                for sid, file, campaign in con.sql(
+                    "select sg_event_id, _source_file, campaign_id from raw.sendgrid_events"
+                ).fetchall()
+            }
+            assert (
+                result.rows_loaded
+                == len(events)
+                == con.sql("select count(*) from raw.sendgrid_events").fetchall()[0][0]
+            )
+            rows = Counter()
+            for file in landed:
+                for r in file.records:
+                    if r.key and events.get(r.key, (None,))[0] == str(file.path):
+                        rows[(str(file.path), r.line)] += 1
+            check_lines(landed, rows, _rejected_lines(con, "sendgrid"))
+            for file in landed:
+                for r in file.records:
+                    if r.kind == "good":
+                        assert (
+                            events[r.key][1] == (r.values["campaign_id"] or None)
+                            or events[r.key][1] == r.values["campaign_id"]
+                        ), (r, events[r.key])

@@ -20,6 +20,7 @@ PROPERTIES = [
     attack.test_damaged_people_exports,
     attack.test_damaged_twilio_message_logs_and_no_opt_out_lost,
     attack.test_damaged_twilio_call_logs,
+    attack.test_damaged_sendgrid_posts,
 ]
 
 
