@@ -370,8 +370,6 @@ def sendgrid_files(draw, folder: Path) -> list[lf.Landed]:
             text = (
                 "[" + eol + ("," + eol).join(r.text for r in records) + ("" if truncated else eol + "]" + eol)
             )
-            for r in records:
-                r.kind = "blank" if r.kind == "blank" else r.kind
         else:
             text = eol.join(r.text for r in records) + ("" if truncated else eol)
         if not text.strip():
@@ -417,7 +415,5 @@ def test_damaged_sendgrid_posts(data):
             for file in landed:
                 for r in file.records:
                     if r.kind == "good":
-                        assert (
-                            events[r.key][1] == (r.values["campaign_id"] or None)
-                            or events[r.key][1] == r.values["campaign_id"]
-                        ), (r, events[r.key])
+                        written = r.values["campaign_id"]  # as written, whatever the encoding
+                        assert events[r.key][1] in (written, written or None), (r, events[r.key])
