@@ -458,7 +458,9 @@ class _TextShape:
     `cp1252` (a Windows or Latin-1 export: every byte is a character, the five
     cp1252 leaves undefined read as Latin-1). `lines` counts physical lines
     (a last line without a newline counts); `plain` is false when a carriage
-    return stands alone (then DuckDB's records and the lines may differ).
+    return stands alone (then DuckDB's records and the lines may differ) or
+    the double quotes do not pair up (a file cut inside a quoted field, which
+    DuckDB's reader fails on whole).
     """
 
     encoding: str
@@ -474,7 +476,7 @@ def _text_shape(path: Path | str) -> _TextShape:
     def scan(handle) -> _TextShape:
         decoder = codecs.getincrementaldecoder("utf-8")()
         utf8, first = True, True
-        newlines = crs = crlfs = 0
+        newlines = crs = crlfs = quotes = 0
         last = b"\n"
         while chunk := handle.read(1 << 22):
             if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -485,6 +487,7 @@ def _text_shape(path: Path | str) -> _TextShape:
                 except UnicodeDecodeError:
                     utf8 = False
             newlines += chunk.count(b"\n")
+            quotes += chunk.count(b'"')
             crs += chunk.count(b"\r")
             crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
             first, last = False, chunk[-1:]
@@ -493,7 +496,8 @@ def _text_shape(path: Path | str) -> _TextShape:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8 = False
-        return _TextShape("utf-8-sig" if utf8 else "cp1252", newlines + (last != b"\n"), crs == crlfs)
+        plain = crs == crlfs and quotes % 2 == 0
+        return _TextShape("utf-8-sig" if utf8 else "cp1252", newlines + (last != b"\n"), plain)
 
     return _read_landed(path, scan)
 

@@ -387,3 +387,16 @@ def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_pat
     land(tmp_path, "sendgrid", "post-1.ndjson", "\ufeff" + event(1) + "\r\n" + event(2) + "\r\n")
     assert ingest.load_source(con, tmp_path, "sendgrid").rows_loaded == 2
     assert rejected(con, "sendgrid") == []
+
+
+def test_a_log_cut_inside_a_quoted_field_keeps_its_rows(con, tmp_path):
+    # Found by `make fuzz`: DuckDB's CSV reader failed the whole load on it.
+    land(
+        tmp_path,
+        "twilio_calls",
+        "log.csv",
+        f"{CALLS_HEADER}\nCA1,,+16135550101,{OUR_NUMBER},completed,inbound,2026-06-02 14:00:00,,0\n"
+        f'CA2,,+16135550101,{OUR_NUMBER},completed,inbound,"Tue, 02 Jun ',
+    )
+    assert ingest.load_source(con, tmp_path, "twilio_calls").rows_loaded == 1
+    assert [(f, line) for f, line, _ in rejected(con, "twilio_calls")] == [("log.csv", 3)]
