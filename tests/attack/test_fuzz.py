@@ -26,13 +26,14 @@ PROPERTIES = [
 
 @pytest.mark.skipif(not os.environ.get("FUZZ_SECONDS"), reason="make fuzz sets FUZZ_SECONDS")
 def test_fuzz_every_property_for_a_while():
+    assert settings.default.derandomize is False, "run with HYPOTHESIS_PROFILE=fuzz (make fuzz)"
     seconds = float(os.environ["FUZZ_SECONDS"])
     start = time.monotonic()
     attack.CASES.clear()
     batches = 0
     while time.monotonic() - start < seconds:
         for prop in PROPERTIES:
-            settings(max_examples=20, derandomize=False, database=None)(prop)()
+            prop()  # one batch: the fuzz profile's max_examples, fresh random examples
         batches += 1
     report = {
         "seconds": round(time.monotonic() - start),
