@@ -3,7 +3,7 @@
 UV ?= uv
 export UV_LINK_MODE ?= copy
 
-.PHONY: setup demo run test lint bench dev dashboard clean
+.PHONY: setup demo run test fuzz lint bench dev dashboard clean
 
 setup:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
@@ -17,8 +17,16 @@ demo: setup
 run: setup
 	$(UV) run rollcall run
 
+# The attack suite (tests/attack) runs here with Hypothesis's `ci` profile: 25
+# derandomized examples a property.
 test: setup
 	$(UV) run pytest -q
+
+# The attack properties with fresh random examples, batch after batch, for
+# FUZZ_SECONDS (10 minutes); prints the cases tried.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) $(UV) run pytest -q -s -p no:cacheprovider tests/attack/test_fuzz.py
 
 lint: setup
 	$(UV) run ruff check .

@@ -22,12 +22,15 @@ all of its new files land (with their rejected rows) or nothing does.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
 import hashlib
 import io
+import json
 import os
+import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -102,16 +105,26 @@ PEOPLE_COLUMNS = (
 )
 PEOPLE_REQUIRED = ("uuid", "email")
 
-# Twilio writes RFC 2822 dates; hand-made exports sometimes carry ISO ones.
-DATE_FORMATS = [
-    "%a, %d %b %Y %H:%M:%S %z",
-    "%d %b %Y %H:%M:%S %z",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%d %H:%M:%S",
-]
+# Twilio writes RFC 2822 dates; hand-made exports and the REST API carry ISO
+# 8601 ones, with or without fractional seconds and an offset (none = UTC).
+RFC2822_FORMATS = ["%a, %d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M:%S %z"]
+ISO_DATE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+ISO_OFFSET = r"\s*(Z|UTC|GMT|[+-]\d{2}(:?\d{2})?)"
+
+# SMS keywords (TCPA, CASL). A reply is a keyword when its whole body, once
+# normalised (`keyword_of`), is one of these; the latest keyword reply wins.
+OPT_OUT_KEYWORDS = (
+    "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT", "ARRET", "ARRÊT", "ARRETE",
+)  # fmt: skip
+OPT_IN_KEYWORDS = ("START", "UNSTOP", "YES")
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+# An event time outside [EARLIEST_EVENT, load time + FUTURE_SLACK] is a
+# rejected row, not an event: a millisecond epoch read as seconds (year
+# 58388), a negative one, year 9999 (which would be every phone's latest
+# keyword reply forever).
+EARLIEST_EVENT = dt.datetime(2000, 1, 1)
+FUTURE_SLACK = dt.timedelta(days=1)
 
 RAW_DDL = """
 create table if not exists raw.loaded_files (
@@ -147,7 +160,8 @@ create table if not exists raw.twilio_messages (
     sid varchar, direction varchar, status varchar,
     from_number varchar, to_number varchar, from_e164 varchar, to_e164 varchar,
     body varchar, sent_at timestamp, num_segments integer, error_code integer,
-    _source_file varchar, _line bigint, _loaded_at timestamp
+    _source_file varchar, _line bigint, _loaded_at timestamp,
+    keyword varchar, keyword_action varchar
 );
 create table if not exists raw.twilio_calls (
     sid varchar, parent_call_sid varchar, direction varchar, status varchar,
@@ -192,6 +206,103 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     _move_old_raw_schema(con)
     _narrow_old_sendgrid_events(con)
     con.execute(RAW_DDL)
+    _add_keyword_columns(con)
+
+
+def _add_keyword_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw.twilio_messages classified keywords gets the columns, filled in."""
+    columns = {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'twilio_messages'"
+        ).fetchall()
+    }
+    if "keyword_action" in columns:
+        return
+    con.begin()
+    try:
+        con.execute("alter table raw.twilio_messages add column keyword varchar")
+        con.execute("alter table raw.twilio_messages add column keyword_action varchar")
+        _register_keywords(con, "raw.twilio_messages")
+        con.execute(
+            """
+            update raw.twilio_messages m set keyword = k.keyword, keyword_action = k.keyword_action
+            from _keywords k where k.body = m.body and lower(trim(m.direction)) = 'inbound'
+            """
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _fold(text: str) -> str:
+    """NFKC, case-folded (and NFKC again: folding can undo a composition)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _unaccented(text: str) -> str:
+    return unicodedata.normalize(
+        "NFC", "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    )
+
+
+_OPT_OUTS = {_unaccented(_fold(k)) for k in OPT_OUT_KEYWORDS}
+_OPT_INS = {_fold(k) for k in OPT_IN_KEYWORDS}
+
+
+def keyword_of(body: str | None) -> tuple[str, str] | None:
+    """(keyword as normalised, upper case; 'opt_out' | 'opt_in') when a text's body is a keyword, else None.
+
+    The one owner of the rule. The body is NFKC-normalised and case-folded
+    (a full-width ＳＴＯＰ, an `ARRÊT` typed as E + combining accent, `Stop`
+    all match), invisible format characters (zero-width space, joiner,
+    byte-order mark) are dropped, and everything but letters and digits is
+    stripped from both ends ("stop." and " Arrêt " are keywords; "stop
+    texting me at work" is not). An opt-out also matches without its
+    accents (`arrête`, `ARRÉT`): a missed opt-out breaks the law, a needless
+    one does not. An opt-in must be exactly one of OPT_IN_KEYWORDS.
+    """
+    if body is None or len(body) > 200:
+        return None
+    text = "".join(ch for ch in _fold(body) if unicodedata.category(ch) != "Cf")
+    start, end = 0, len(text)
+    while start < end and unicodedata.category(text[start])[0] not in "LN":
+        start += 1
+    while end > start and unicodedata.category(text[end - 1])[0] not in "LN":
+        end -= 1
+    text = text[start:end]
+    if _unaccented(text) in _OPT_OUTS:
+        return text.upper(), "opt_out"
+    if text in _OPT_INS:
+        return text.upper(), "opt_in"
+    return None
+
+
+def _register_keywords(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Temp table `_keywords(body, keyword, keyword_action)` over the inbound bodies of `table`."""
+    bodies = [
+        b
+        for (b,) in con.sql(
+            f"select distinct body from {table} "
+            "where lower(trim(direction)) = 'inbound' and length(body) <= 200"
+        ).fetchall()
+    ]
+    found = [(b, k) for b in bodies if (k := keyword_of(b)) is not None]
+    con.register(
+        "_keywords_arrow",
+        pa.table(
+            {
+                "body": [b for b, _ in found],
+                "keyword": [k for _, (k, _) in found],
+                "keyword_action": [a for _, (_, a) in found],
+            },
+            schema=pa.schema([(c, pa.string()) for c in ("body", "keyword", "keyword_action")]),
+        ),
+    )
+    con.execute("create or replace temp table _keywords as select * from _keywords_arrow")
+    con.unregister("_keywords_arrow")
 
 
 def _move_old_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -354,14 +465,79 @@ def _read_landed(path: Path | str, read):
         raise IngestError(f"{path}: not a readable gzip file ({exc})") from exc
 
 
-def _csv_header(path: Path) -> tuple[str, ...]:
+def _cp1252_or_latin1(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """The five bytes cp1252 leaves undefined read as Latin-1 (their own code points)."""
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("rollcall_latin1", _cp1252_or_latin1)
+
+
+@dataclass(frozen=True)
+class _TextShape:
+    """What a landed text file is, read once in Python before DuckDB reads it.
+
+    `encoding` is what Python decodes it with: `utf-8-sig` for UTF-8 (with or
+    without a byte-order mark), `utf-16` for a UTF-16 byte-order mark, else
+    `cp1252` (a Windows or Latin-1 export: every byte is a character, the five
+    cp1252 leaves undefined read as Latin-1). `lines` counts physical lines
+    (a last line without a newline counts); `plain` is false when a carriage
+    return stands alone (then DuckDB's records and the lines may differ) or
+    the double quotes do not pair up (a file cut inside a quoted field, which
+    DuckDB's reader fails on whole).
+    """
+
+    encoding: str
+    lines: int
+    plain: bool
+
+    @property
+    def utf8(self) -> bool:
+        return self.encoding == "utf-8-sig"
+
+
+def _text_shape(path: Path | str) -> _TextShape:
+    def scan(handle) -> _TextShape:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        utf8, first = True, True
+        newlines = crs = crlfs = quotes = 0
+        last = b"\n"
+        while chunk := handle.read(1 << 22):
+            if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return _TextShape("utf-16", 0, False)
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            newlines += chunk.count(b"\n")
+            quotes += chunk.count(b'"')
+            crs += chunk.count(b"\r")
+            crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            first, last = False, chunk[-1:]
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+        plain = crs == crlfs and quotes % 2 == 0
+        return _TextShape("utf-8-sig" if utf8 else "cp1252", newlines + (last != b"\n"), plain)
+
+    return _read_landed(path, scan)
+
+
+def _text(handle: BinaryIO, shape: _TextShape) -> io.TextIOWrapper:
+    """A landed file as text, decoded as its shape says, line ends as written (csv's `newline=''`)."""
+    return io.TextIOWrapper(handle, encoding=shape.encoding, errors="rollcall_latin1", newline="")
+
+
+def _csv_header(path: Path, shape: _TextShape) -> tuple[str, ...]:
     """The header row of a CSV export (comma-separated, double quotes)."""
 
     def first_row(handle):
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
         try:
-            return next(csv.reader(text), None)
-        except csv.Error as exc:
+            return next(csv.reader(_text(handle, shape)), None)
+        except (csv.Error, UnicodeError) as exc:
             raise IngestError(f"{path}: not a readable CSV ({exc})") from exc
 
     header = _read_landed(path, first_row)
@@ -385,10 +561,14 @@ def _read_csv_batch(
 ) -> None:
     """Read CSV files into temp table `_batch` (file, line, canonical columns, all text).
 
-    Files with the same header are read together, in one scan. A row's line
-    is its number among its file's rows + 1 (the header). Rows that are not
-    CSV (wrong column count, broken quoting) go straight to rejected_rows
-    with DuckDB's own line number.
+    A row's line is the physical line it starts on, as an editor shows it.
+    UTF-8 files with the same header are read together, in one scan by
+    DuckDB, where each row is one line. A file where that does not hold (a
+    quoted newline, a blank line, a row DuckDB could not read) and a file
+    that is not UTF-8 are read again by Python's csv module, which knows
+    where each row starts: a row with the wrong number of fields is one
+    rejected row at its first line, and a non-UTF-8 file is decoded as
+    cp1252/Latin-1 (see `_TextShape`).
     """
     con.execute("drop table if exists _batch")
     names = list(spellings)
@@ -397,16 +577,20 @@ def _read_csv_batch(
         + ", ".join(f'"{n}" varchar' for n in names)
         + ")"
     )
+    shapes = dict(zip(map(str, files), _each_file(_text_shape, files), strict=True))
     by_header: dict[tuple[str, ...], list[str]] = {}
+    irregular: list[tuple[str, dict[str, str]]] = []
     for path in files:
-        header = _csv_header(path)
-        _match_header(header, spellings, required, path, what)
-        by_header.setdefault(header, []).append(str(path))
+        shape = shapes[str(path)]
+        header = _csv_header(path, shape)
+        chosen = _match_header(header, spellings, required, path, what)
+        if shape.utf8 and shape.plain:
+            by_header.setdefault(header, []).append(str(path))
+        else:
+            irregular.append((str(path), chosen))
     for header, paths in by_header.items():
         chosen = _match_header(header, spellings, required, paths[0], what)
         select = ", ".join(f'"{chosen[n]}" as "{n}"' if n in chosen else f'null as "{n}"' for n in names)
-        con.execute("drop table if exists _rejects")
-        con.execute("drop table if exists _rejects_scan")
         # Insertion order is kept, so rows come file by file, line by line:
         # a row's number within its file is its number less its file's first.
         con.execute(
@@ -415,9 +599,7 @@ def _read_csv_batch(
             with numbered as (
                 select row_number() over () as n, filename as file, {select}
                 from read_csv($paths, all_varchar = true, header = true, delim = ',', quote = '"',
-                              escape = '"', filename = true, ignore_errors = true,
-                              store_rejects = true, rejects_table = '_rejects',
-                              rejects_scan = '_rejects_scan', sample_size = 1000)
+                              escape = '"', filename = true, ignore_errors = true, sample_size = 1000)
             ),
             firsts as (select file, min(n) as first_n from numbered group by file)
             select numbered.file, n - first_n + 2, {", ".join(f'"{n}"' for n in names)}
@@ -426,14 +608,82 @@ def _read_csv_batch(
             """,
             {"paths": paths},
         )
-        con.execute(
-            """
-            insert into raw.rejected_rows
-            select ?, s.file_path, r.line, 'malformed CSV row: ' || r.error_message, r.csv_line, ?
-            from _rejects r join _rejects_scan s using (scan_id, file_id)
-            """,
-            [source, now],
+        # Each row one line, every line a row: the numbers above are the lines.
+        rows = dict(con.execute("select file, count(*) from _batch group by file").fetchall())
+        for path in paths:
+            if rows.get(path, 0) + 1 != shapes[path].lines:
+                irregular.append((path, chosen))
+    for path, chosen in irregular:
+        con.execute("delete from _batch where file = ?", [path])
+        _read_csv_by_python(con, path, shapes[path], source, names, chosen, now)
+
+
+def _read_csv_by_python(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    shape: _TextShape,
+    source: str,
+    names: list[str],
+    chosen: dict[str, str],
+    now: dt.datetime,
+) -> None:
+    """One CSV file into `_batch` row by row, each row at the line it starts on; bad rows rejected."""
+    schema = pa.schema([("file", pa.string()), ("line", pa.int64())] + [(n, pa.string()) for n in names])
+    rejects: list[tuple] = []
+
+    def flush(rows: list[list]) -> None:
+        if rows:
+            table = pa.Table.from_arrays(
+                [pa.array(c, type=f.type) for c, f in zip(zip(*rows, strict=True), schema, strict=True)],
+                schema=schema,
+            )
+            con.register("_csv_arrow", table)
+            con.execute("insert into _batch select * from _csv_arrow")
+            con.unregister("_csv_arrow")
+            rows.clear()
+
+    def read(handle) -> None:
+        reader = csv.reader(_text(handle, shape))
+        header = [h.strip() for h in next(reader)]
+        width = len(header)
+        where = [header.index(chosen[n]) if n in chosen else None for n in names]
+        rows: list[list] = []
+        end = reader.line_num
+        while True:
+            start = end + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                end = reader.line_num
+                rejects.append((start, f"malformed CSV row: {exc}", None))
+                continue
+            end = reader.line_num
+            if not record:
+                continue  # a blank line
+            if len(record) != width:
+                why = f"malformed CSV row: expected {width} fields, found {len(record)}"
+                rejects.append((start, why, _csv_text(record)))
+                continue
+            rows.append([path, start] + [None if i is None else (record[i] or None) for i in where])
+            if len(rows) >= 65536:
+                flush(rows)
+        flush(rows)
+
+    _read_landed(path, read)
+    if rejects:
+        con.executemany(
+            "insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?)",
+            [(source, path, line, reason, raw, now) for line, reason, raw in rejects],
         )
+
+
+def _csv_text(record: list[str]) -> str:
+    """A parsed CSV record written back as one CSV line (for a rejected row's raw_value)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(record)  # a field with a newline is quoted
+    return out.getvalue().removesuffix("\r\n")[:2000]
 
 
 def _match_header(header, spellings, required, path, what) -> dict[str, str]:
@@ -533,9 +783,36 @@ def _per_file(con: duckdb.DuckDBPyConnection, source: str, files: list[Path], no
     return {file: (loaded, rejected) for file, loaded, rejected in rows}
 
 
+def _window_sql(parsed: str, now: dt.datetime) -> str:
+    """`parsed` if within the sane window of event times (EARLIEST_EVENT … now + FUTURE_SLACK), else null."""
+    earliest, latest = EARLIEST_EVENT.isoformat(sep=" "), (now + FUTURE_SLACK).isoformat(sep=" ")
+    return f"(case when {parsed} between '{earliest}' and '{latest}' then {parsed} end)"
+
+
+def _date_reasons(column: str, parsed: str, kept: str) -> str:
+    """CASE branches for a landed date `column`, read as `parsed`, kept (in the window) as `kept`."""
+    return f"""
+        when {parsed} is null then 'unparsable date "' || coalesce({column}, '') || '"'
+        when {kept} is null then 'date out of range "' || {column} || '"'
+    """
+
+
 def _date_sql(column: str) -> str:
-    formats = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
-    return f"timezone('UTC', try_strptime(trim({column}), {formats})::timestamptz)"
+    """A date as landed → naive UTC timestamp, null if unreadable; the session's time zone plays no part.
+
+    ISO 8601 with an offset or Z (`2026-06-02T14:03:11.000Z`,
+    `2026-06-02T10:03:11-04:00`), ISO without one (`2026-06-02 14:03:11`,
+    taken as UTC), RFC 2822 (`Tue, 02 Jun 2026 14:03:11 +0000`, or GMT).
+    """
+    value = f"trim({column})"
+    rfc = "[" + ", ".join(f"'{f}'" for f in RFC2822_FORMATS) + "]"
+    return f"""(case
+        when regexp_full_match({value}, '{ISO_DATE}{ISO_OFFSET}')
+            then timezone('UTC', try_cast({value} as timestamptz))
+        when regexp_full_match({value}, '{ISO_DATE}') then try_cast({value} as timestamp)
+        else timezone('UTC', try_strptime(
+            regexp_replace({value}, '\\s+(GMT|UTC|UT|Z)$', ' +0000'), {rfc})::timestamptz)
+    end)"""
 
 
 # --- people -----------------------------------------------------------------
@@ -647,6 +924,22 @@ def _people_from_batch(con, source: str, now, result) -> None:
         """,
         {"source": source, "now": now},
     )
+    # A uuid twice in one export: the later row wins, and the earlier one is
+    # reported. (A later export replacing a person is the normal case, not a
+    # duplicate.)
+    con.execute(
+        """
+        insert into raw.rejected_rows
+        select $source, file, line, 'duplicate uuid, superseded by line ' || later, raw, $now
+        from (
+            select file, line, to_json(struct_pack(uuid, email, can2_phone))::varchar as raw,
+                   max(line) over (partition by file, person_id) as later
+            from _checked where reason is null
+        )
+        where line < later
+        """,
+        {"source": source, "now": now},
+    )
     con.execute(
         """
         create or replace temp table _good as
@@ -720,8 +1013,15 @@ SENDGRID_FIELDS = {
 
 
 def _sendgrid_checked(source: str) -> str:
-    """Typed SendGrid rows from a parsed source, with `why` set on the ones to reject."""
+    """Typed SendGrid rows from a parsed source, with `why` set on the ones to reject.
+
+    A timestamp is epoch seconds within EARLIEST_EVENT … $now + FUTURE_SLACK:
+    NaN, inf, a negative one, milliseconds (year 58388) and year 10000 are
+    rejected rows, never a failed load.
+    """
     events = ", ".join(f"'{e}'" for e in SENDGRID_EVENTS)
+    earliest = EARLIEST_EVENT.replace(tzinfo=dt.UTC).timestamp()
+    slack = FUTURE_SLACK.total_seconds()
     return f"""
         select *,
                case
@@ -731,6 +1031,9 @@ def _sendgrid_checked(source: str) -> str:
                        then 'unknown event "' || coalesce(event, '') || '"'
                    when try_cast("timestamp" as double) is null
                        then 'unparsable timestamp "' || coalesce("timestamp", '') || '"'
+                   when not (try_cast("timestamp" as double)
+                             between {earliest} and epoch($now::timestamp) + {slack})
+                       then 'timestamp out of range "' || "timestamp" || '"'
                    when nullif(trim(email), '') is null then 'missing email'
                end as why
         from ({source})
@@ -805,29 +1108,82 @@ def _sendgrid_typed(fmt: str, numbered: bool = False, ignore_errors: bool = Fals
     """
 
 
-def _sendgrid_lines(fmt: str) -> str:
-    """One damaged file ($path) line by line, one JSON parse per line, with exact line numbers."""
+def _sendgrid_documents(path: str) -> tuple[list[tuple[int, str]], list[tuple[int, str, str]]]:
+    """One damaged webhook file read by Python: (line, JSON text) of each event, and what cannot be read.
+
+    The line is the physical line an event starts on. A JSON array is read
+    element by element, so a truncated or broken post keeps every complete
+    event before the break, and the rest is one rejected row at the line it
+    starts on. NDJSON is one event a line. A byte-order mark is dropped; a
+    line (NDJSON) or file (array) that is not UTF-8 is read as cp1252/Latin-1.
+    """
+
+    def decode(data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="rollcall_latin1")
+
+    data = _read_landed(path, lambda handle: handle.read()).removeprefix(b"\xef\xbb\xbf")
+    documents: list[tuple[int, str]] = []
+    if data.lstrip()[:1] != b"[":
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            if line.strip():
+                documents.append((number, decode(line)))
+        return documents, []
+    text = decode(data)
+    decoder = json.JSONDecoder()
+    at = text.index("[") + 1
+    line = 1 + text.count("\n", 0, at)
+
+    def skip_space(i: int) -> int:
+        nonlocal line
+        j = i
+        while j < len(text) and text[j] in " \t\r\n":
+            j += 1
+        line += text.count("\n", i, j)
+        return j
+
+    at = skip_space(at)
+    if text.startswith("]", at):
+        return documents, []
+    while True:
+        try:
+            _, end = decoder.raw_decode(text, at)
+        except json.JSONDecodeError as exc:
+            rest = text[at:].strip()
+            if not rest:  # cut right after an event: nothing left to lose
+                return documents, []
+            return documents, [(line, f"bad JSON ({exc.msg}); the rest of the post is not read", rest[:2000])]
+        documents.append((line, text[at:end]))
+        line += text.count("\n", at, end)
+        at = skip_space(end)
+        if text.startswith(",", at):
+            at = skip_space(at + 1)
+        elif text.startswith("]", at):
+            return documents, []
+        else:
+            rest = text[at:].strip()
+            if not rest:  # cut right after an event: nothing left to lose
+                return documents, []
+            return documents, [
+                (line, "bad JSON (expected , or ]); the rest of the post is not read", rest[:2000])
+            ]
+
+
+def _sendgrid_lines() -> str:
+    """Events read by Python (temp table `_sg_documents`: filename, line, doc), typed as in bulk."""
     struct = "{" + ", ".join(f'"{k}": "{v}"' for k, v in SENDGRID_FIELDS.items()) + "}"
-    if fmt == "array":
-        lines = (
-            "select row_number() over () as line, json as doc from read_json_objects($path, format = 'array')"
-        )
-    else:
-        lines = """
-            select row_number() over () as line, j as doc
-            from read_csv($path, columns = {'j': 'VARCHAR'}, header = false, delim = e'\\x01',
-                          quote = '', escape = '', auto_detect = false)
-        """
     return f"""
         with parsed as (
-            select line, doc,
+            select filename, line, doc,
                    case when not json_valid(doc) then 'bad JSON'
                         when json_type(doc) <> 'OBJECT' then 'not a JSON object' end as early_reason
-            from ({lines}) where trim(doc) <> ''
+            from _sg_documents
         )
         select line, early_reason, doc,
                unnest(case when early_reason is null then from_json(doc, '{struct}') end),
-               $path as filename
+               filename
         from parsed
     """
 
@@ -845,86 +1201,95 @@ def _reject_sendgrid(con, checked: str, params: dict) -> None:
 
 
 def _load_sendgrid(con, files, now, result) -> dict:
-    """Clean files load in bulk through DuckDB's JSON reader; only files with
-    rejected rows are read again, one by one, for the lines to report."""
-    arrays, ndjson = [], []
+    """Clean files load in bulk through DuckDB's JSON reader. A file DuckDB
+    cannot read whole (a truncated post, a byte-order mark), or not one row a
+    line, or with rows to reject, is read by Python instead
+    (`_sendgrid_documents`), which knows each event's physical line."""
+    arrays, ndjson, by_python = [], [], []
     for path in files:
-        first = _first_char(path)
+        head = _read_landed(path, lambda handle: handle.read(4096))
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1].decode("ascii", errors="replace")
         if first == "":
             continue
         if first not in "[{":
             raise IngestError(f"{path}: not a SendGrid event webhook file (expected a JSON array or NDJSON)")
-        (arrays if first == "[" else ndjson).append(str(path))
-    # A failed read inside the load's transaction would abort it, so JSON
-    # arrays are checked first on a connection of their own.
+        if head.startswith(b"\xef\xbb\xbf"):
+            by_python.append(str(path))
+        else:
+            (arrays if first == "[" else ndjson).append(str(path))
+    # A failed read inside the load's transaction would abort it, so the
+    # bulk reads are tried first on a cursor of their own.
     checker = con.cursor()
 
-    def parses(paths: list[str]) -> bool:
+    def scan(fmt: str, paths: list[str]) -> dict[str, tuple[int, int]] | None:
+        """Rows and rows to reject per file, or None if DuckDB cannot read them all."""
+        checked = _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array"))
         try:
-            checker.execute(f"select count(*) from ({_sendgrid_typed('array')})", {"paths": paths})
-            return True
+            return {
+                file: (rows, bad)
+                for file, rows, bad in checker.execute(
+                    f"select filename, count(*), count(why) from ({checked}) group by 1",
+                    {"paths": paths, "now": now},
+                ).fetchall()
+            }
         except duckdb.Error:
-            return False
+            return None
 
-    broken: list[str] = []
-    if arrays and not parses(arrays):
-        broken = [p for p in arrays if not parses([p])]
-        arrays = [p for p in arrays if p not in set(broken)]
-    for path in broken:
-        # A truncated or broken POST body: the whole post is one unreadable row.
-        try:
-            checker.execute("select count(*) from read_json_objects(?, format = 'array')", [path])
-        except duckdb.Error as exc:
-            con.execute(
-                "insert into raw.rejected_rows values ('sendgrid', ?, 0, ?, null, ?)",
-                [path, f"bad JSON: {_first_line(exc)}", now],
-            )
-        else:
-            ndjson_like = _sendgrid_checked(_sendgrid_lines("array"))
-            _sendgrid_insert(con, ndjson_like, {"path": path, "now": now})
-            _reject_sendgrid(con, ndjson_like, {"path": path, "now": now})
+    # Files DuckDB reads whole, a row per event and nothing to reject, load
+    # in bulk; the others are read by Python, which knows each event's line
+    # (one reader decides what of a file lands and what is rejected).
+    bulk: dict[str, list[str]] = {}
+    for fmt, paths in (("array", arrays), ("newline_delimited", ndjson)):
+        counts = scan(fmt, paths) if paths else {}
+        if counts is None:
+            counts = {}
+            for path in paths:
+                one = scan(fmt, [path])
+                if one is None:
+                    by_python.append(path)
+                else:
+                    counts.update(one)
+        paths = [p for p in paths if p not in set(by_python)]
+        lines = dict(zip(paths, _each_file(_count_lines, paths), strict=True)) if fmt != "array" else {}
+        bulk[fmt] = []
+        for path in paths:
+            rows, bad = counts.get(path, (0, 0))
+            if bad or (fmt != "array" and rows != lines[path]):
+                by_python.append(path)
+            else:
+                bulk[fmt].append(path)
     checker.close()
 
-    for fmt, paths, lenient in (("array", arrays, False), ("newline_delimited", ndjson, True)):
+    for fmt, paths in bulk.items():
         if paths:
             _sendgrid_insert(
                 con,
-                _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=lenient)),
+                _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array")),
                 {"paths": paths, "now": now},
             )
-    # An NDJSON file that loaded a row per line has nothing to reject: only
-    # the others are read again.
-    if ndjson:
-        loaded = dict(
-            con.execute(
-                "select _source_file, count(*) from raw.sendgrid_events where _loaded_at = ? group by 1",
-                [now],
-            ).fetchall()
+    for path in by_python:
+        documents, unread = _sendgrid_documents(path)
+        con.register(
+            "_sg_arrow",
+            pa.table(
+                {
+                    "filename": [path] * len(documents),
+                    "line": [line for line, _ in documents],
+                    "doc": [doc for _, doc in documents],
+                },
+                schema=pa.schema([("filename", pa.string()), ("line", pa.int64()), ("doc", pa.string())]),
+            ),
         )
-        lines = _each_file(_count_lines, ndjson)
-        ndjson = [p for p, n in zip(ndjson, lines, strict=True) if loaded.get(p, 0) != n]
-    # One numbered pass finds the rows to reject and their lines: with
-    # insertion order preserved, rows come file by file, line by line, so a
-    # row's line is its number less its file's first number. The lenient
-    # NDJSON reader yields an empty row for a malformed line.
-    for fmt, paths in (("array", arrays), ("newline_delimited", ndjson)):
-        if not paths:
-            continue
-        checked = _sendgrid_checked(_sendgrid_typed(fmt, ignore_errors=fmt != "array"))
-        con.execute(
-            f"""
-            insert into raw.rejected_rows
-            with numbered as (select row_number() over () as n, * from ({checked})),
-            firsts as (select filename, min(n) as first_n from numbered group by 1)
-            select 'sendgrid', filename, n - first_n + 1,
-                   case when coalesce(sg_event_id, event, email, "timestamp") is null then 'bad JSON'
-                        else why end,
-                   to_json(struct_pack(sg_event_id, event, email, "timestamp"))::varchar, $now
-            from numbered join firsts using (filename)
-            where why is not null
-            """,
-            {"paths": paths, "now": now},
-        )
+        con.execute("create or replace temp table _sg_documents as select * from _sg_arrow")
+        con.unregister("_sg_arrow")
+        checked = _sendgrid_checked(_sendgrid_lines())
+        _sendgrid_insert(con, checked, {"now": now})
+        _reject_sendgrid(con, checked, {"now": now})
+        if unread:
+            con.executemany(
+                "insert into raw.rejected_rows values ('sendgrid', ?, ?, ?, ?, ?)",
+                [(path, line, why, raw, now) for line, why, raw in unread],
+            )
     counts = con.execute(
         """
         select file, sum(loaded), sum(rejected) from (
@@ -938,10 +1303,10 @@ def _load_sendgrid(con, files, now, result) -> dict:
         {"now": now},
     ).fetchall()
     _keep_first_landed_copies(con, now)
-    for _, loaded, rejected in counts:
-        result.rows_loaded += loaded
+    for _, loaded_rows, rejected in counts:
+        result.rows_loaded += loaded_rows
         result.rows_rejected += rejected
-    return {file: (loaded, rejected) for file, loaded, rejected in counts}
+    return {file: (loaded_rows, rejected) for file, loaded_rows, rejected in counts}
 
 
 def _count_lines(path: str) -> int:
@@ -955,11 +1320,6 @@ def _count_lines(path: str) -> int:
         return lines + (last != b"\n")
 
     return _read_landed(path, count)
-
-
-def _first_char(path: Path) -> str:
-    chunk = _read_landed(path, lambda handle: handle.read(4096)).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return chunk[:1].decode("ascii", errors="replace")
 
 
 # --- Twilio -----------------------------------------------------------------
@@ -976,37 +1336,51 @@ def _load_messages(con, files, now, result) -> dict:
     required = ("sid", "from_number", "to_number", "status", "direction", "sent")
     _read_csv_batch(con, files, "twilio_messages", MESSAGE_COLUMNS, required, "a Twilio message log", now)
     _register_phones(con, "from_number", "to_number")
+    _register_keywords(con, "_batch")
+    # An opt-out is never lost for another bad field: the row is kept (the
+    # bad value left empty; no Sid → a made-up one from the row's content;
+    # no readable date → dated when it was loaded, so it wins over every
+    # keyword reply dated before the load), and the bad field is reported.
     con.execute(
         f"""
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
-               {_date_sql("b.sent")} as sent_at,
+               {_date_sql("b.sent")} as sent_parsed, {_window_sql("sent_parsed", now)} as sent_at,
+               k.keyword, k.keyword_action,
+               coalesce(k.keyword_action = 'opt_out', false) as is_opt_out,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when sent_at is null
-                       then 'unparsable date "' || coalesce(sent, '') || '"'
+                   {_date_reasons("sent", "sent_parsed", "sent_at")}
                    {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(error_code), '') is not null
                         and try_cast(trim(error_code) as integer) is null
                        then 'unparsable error code "' || error_code || '"'
-               end as reason,
+               end as problem,
+               problem || case when not is_opt_out then ''
+                               when sent_at is null then ' (opt-out kept, dated when loaded)'
+                               else ' (opt-out kept)' end as reason,
                -- the landed row as it was, kept for rejected rows only
                case when reason is not null then to_json(b)::varchar end as raw_value
         from _batch b
         left join _phones p_from_number on p_from_number.raw = b.from_number
         left join _phones p_to_number on p_to_number.raw = b.to_number
+        left join _keywords k on k.body = b.body and lower(trim(b.direction)) = 'inbound'
         """
     )
     _reject(con, "twilio_messages", now, "_parsed")
-    con.execute("create or replace temp table _good as select * from _parsed where reason is null")
+    con.execute(
+        "create or replace temp table _good as select * from _parsed where reason is null or is_opt_out"
+    )
     _append(
         con,
         "twilio_messages",
         f"""
-        trim(g.sid), lower(trim(g.direction)), lower(trim(g.status)), g.from_number, g.to_number,
-        g.from_e164, g.to_e164, g.body, g.sent_at, try_cast(g.num_segments as integer),
-        try_cast(nullif(trim(g.error_code), '') as integer), g.file, g.line,
-        '{now.isoformat(sep=" ")}'::timestamp
+        coalesce(nullif(trim(g.sid), ''),
+                 'no-sid-' || md5(concat_ws('|', g.from_number, g.to_number, g.body, g.sent))),
+        lower(trim(g.direction)), lower(trim(g.status)), g.from_number, g.to_number,
+        g.from_e164, g.to_e164, g.body, coalesce(g.sent_at, '{now.isoformat(sep=" ")}'::timestamp),
+        try_cast(g.num_segments as integer), try_cast(nullif(trim(g.error_code), '') as integer),
+        g.file, g.line, '{now.isoformat(sep=" ")}'::timestamp, g.keyword, g.keyword_action
         """,
         result,
     )
@@ -1022,14 +1396,15 @@ def _load_calls(con, files, now, result) -> dict:
         f"""
         create or replace temp table _parsed as
         select b.*, p_from_number.e164 as from_e164, p_to_number.e164 as to_e164,
-               {_date_sql("b.started")} as started_at,
-               {_date_sql("b.ended")} as ended_at,
+               {_date_sql("b.started")} as started_parsed, {_window_sql("started_parsed", now)} as started_at,
+               {_date_sql("b.ended")} as ended_parsed, {_window_sql("ended_parsed", now)} as ended_at,
                case
                    when nullif(trim(sid), '') is null then 'missing Sid'
-                   when started_at is null
-                       then 'unparsable date "' || coalesce(started, '') || '"'
-                   when nullif(trim(ended), '') is not null and ended_at is null
+                   {_date_reasons("started", "started_parsed", "started_at")}
+                   when nullif(trim(ended), '') is not null and ended_parsed is null
                        then 'unparsable date "' || ended || '"'
+                   when nullif(trim(ended), '') is not null and ended_at is null
+                       then 'date out of range "' || ended || '"'
                    {_phone_reasons("from_number", "to_number")}
                    when nullif(trim(duration), '') is not null
                         and try_cast(trim(duration) as integer) is null

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib import segments
+from pipelines.lib import ingest, segments
 from pipelines.lib import warehouse as wh
 
 LOADED_AT = datetime(2026, 6, 20, 12, 0, 0)
@@ -52,7 +52,8 @@ DDL = {
         sid varchar, direction varchar, status varchar, from_number varchar,
         to_number varchar, from_e164 varchar, to_e164 varchar, body varchar,
         sent_at timestamp, num_segments integer, error_code integer,
-        _source_file varchar, _line integer, _loaded_at timestamp
+        _source_file varchar, _line integer, _loaded_at timestamp,
+        keyword varchar, keyword_action varchar
     """,
     "twilio_calls": """
         sid varchar, parent_call_sid varchar, direction varchar, status varchar,
@@ -88,6 +89,12 @@ SENDER = "+12025550100"
 HOTLINE = "+12025550199"
 OFFICE = "+12025550188"
 STRANGER = "+12125550000"
+
+
+def keyword(direction: str, body: str) -> tuple[str | None, str | None]:
+    """raw.twilio_messages' keyword columns, as the ingest classifies them (one owner of the rule)."""
+    found = ingest.keyword_of(body) if direction == "inbound" else None
+    return found or (None, None)
 
 
 def ts(text: str) -> datetime:
@@ -209,9 +216,24 @@ def build(path: str | Path) -> Path:
             ],
         )
         con.executemany(
-            "insert into raw.twilio_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 'messages.csv', ?, ?)",
+            "insert into raw.twilio_messages values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 'messages.csv', ?, ?, ?, ?)",
             [
-                (sid, direction, status, frm, to, frm, to, body, ts(at), error, line, LOADED_AT)
+                (
+                    sid,
+                    direction,
+                    status,
+                    frm,
+                    to,
+                    frm,
+                    to,
+                    body,
+                    ts(at),
+                    error,
+                    line,
+                    LOADED_AT,
+                    *keyword(direction, body),
+                )
                 for line, (sid, direction, status, frm, to, body, at, error) in enumerate(MESSAGES, start=2)
             ],
         )

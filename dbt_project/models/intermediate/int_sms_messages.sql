@@ -10,8 +10,9 @@
 -- Every Twilio message once (the first landed copy of its sid), with the
 -- activist's phone (the recipient of an outbound text, the sender of an
 -- inbound one), the person it matches, and the opt-out / opt-in keyword an
--- inbound body is exactly (surrounding spaces and punctuation ignored, any
--- case).
+-- inbound body is. The keyword is classified once, at ingest
+-- (pipelines/lib/ingest.py keyword_of: NFKC, case-folded, surrounding
+-- spaces and punctuation ignored), which SQL cannot do.
 -- Incremental: messages landed since the last build (a repeat of a message
 -- already kept never replaces it), and messages already kept to or from a
 -- phone of a person loaded since, matched again.
@@ -51,10 +52,7 @@ classified as (
         to_number,
         body,
         error_code,
-        -- only an inbound body can be a keyword (outbound bodies are long)
-        case when direction = 'inbound' then upper(
-            {{ regexp_replace_all('body', '^[^\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]+$', '') }}
-        ) end as body_keyword,
+        keyword_action,
         loaded_at
     from landed
 
@@ -74,14 +72,7 @@ keyed as (
         coalesce(activist_e164, case when is_outbound then to_number else from_number end) as identifier,
         body,
         error_code,
-        case
-            when direction <> 'inbound' then null
-            when body_keyword in (
-                'STOP', 'STOPALL', 'UNSUBSCRIBE', 'END', 'QUIT', 'CANCEL', 'REVOKE', 'OPTOUT',
-                'ARRET', 'ARRÊT', 'ARRETE'
-            ) then 'opt_out'
-            when body_keyword in ('START', 'UNSTOP', 'YES') then 'opt_in'
-        end as keyword_action,
+        case when direction = 'inbound' then keyword_action end as keyword_action,
         loaded_at
     from classified
 

@@ -13,6 +13,9 @@ select
     cast(sent_at as {{ dbt.type_timestamp() }}) as sent_at,
     cast(num_segments as {{ dbt.type_int() }}) as num_segments,
     cast(error_code as {{ dbt.type_int() }}) as error_code,
+    -- opt_out / opt_in, classified once at ingest (pipelines/lib/ingest.py
+    -- keyword_of: Unicode-normalised, case-folded; inbound texts only)
+    keyword_action,
     _source_file as source_file,
     cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 from {{ source('raw', 'twilio_messages') }}

@@ -1,0 +1,402 @@
+"""Issue 13: hostile exports, each case as found, on real files into a real DuckDB file.
+
+Nothing lost (a Latin-1 export, a quoted newline, a duplicated uuid) and no
+opt-out lost (look-alike keywords, ISO dates, a STOP with a bad field).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib import ingest
+
+PEOPLE_HEADER = ",".join(ingest.PEOPLE_COLUMNS)
+MESSAGES_HEADER = "sid,from,to,body,status,direction,date_sent,num_segments,error_code"
+CALLS_HEADER = "sid,parent_call_sid,from,to,status,direction,start_time,end_time,duration"
+OUR_NUMBER = "+16145550199"
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    connection = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    yield connection
+    connection.close()
+
+
+def land(landing: Path, source: str, name: str, content: str | bytes) -> Path:
+    path = landing / source / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode()
+    path.write_bytes(content)
+    return path
+
+
+def person(uuid: str, first: str = "Ann", last: str = "Lee", email: str = "", city: str = "Ottawa") -> str:
+    email = email or f"{uuid}@example.org"
+    return f"{uuid},{first},{last},{email},,K1A 0B1,{city},ON,CA,subscribed,subscribed,CLC,fr,,"
+
+
+def rejected(con, source: str) -> list[tuple]:
+    return con.execute(
+        "select regexp_extract(file, '[^/]+$'), line, reason from raw.rejected_rows where source = ? "
+        "order by all",
+        [source],
+    ).fetchall()
+
+
+# --- item 3: encodings -------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_a_latin1_people_export_keeps_every_accented_person(con, tmp_path, encoding):
+    rows = [
+        person("p1", "Chloé", "Côté", city="Montréal"),
+        person("p2", "Zoë", "Ørsted"),
+        person("p3", "Ann", "Lee"),
+        person("p4", "Renée", "L'Écuyer" if encoding == "latin-1" else "L’Écuyer"),
+    ]
+    land(tmp_path, "people", "export.csv", ("\r\n".join([PEOPLE_HEADER, *rows]) + "\r\n").encode(encoding))
+    result = ingest.load_source(con, tmp_path, "people")
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    names = con.sql("select person_id, first_name, last_name, city from raw.people order by 1").fetchall()
+    assert names[0] == ("p1", "Chloé", "Côté", "Montréal")
+    assert names[1][1:3] == ("Zoë", "Ørsted")
+    assert names[3][2] == ("L'Écuyer" if encoding == "latin-1" else "L’Écuyer")
+
+
+def test_a_utf8_export_with_a_byte_order_mark_loads_whole(con, tmp_path):
+    land(tmp_path, "people", "bom.csv", "\ufeff" + PEOPLE_HEADER + "\n" + person("p1", "Chloé") + "\n")
+    assert ingest.load_source(con, tmp_path, "people").rows_loaded == 1
+    assert con.sql("select first_name from raw.people").fetchall() == [("Chloé",)]
+
+
+# --- item 7: line numbers, one reject per bad row, duplicated uuids ----------
+
+
+def test_lines_after_a_quoted_newline_are_the_physical_lines(con, tmp_path):
+    land(
+        tmp_path,
+        "people",
+        "export.csv",
+        "\n".join(
+            [
+                PEOPLE_HEADER,  # 1
+                person("p1", city='"Saint-Jean\nsur-Richelieu"'),  # 2-3
+                person("p2"),  # 4
+                person("p3", email="not-an-email"),  # 5
+            ]
+        )
+        + "\n",
+    )
+    land(
+        tmp_path,
+        "twilio_messages",
+        "log.csv",
+        "\n".join(
+            [
+                MESSAGES_HEADER,  # 1
+                f'SM1,{OUR_NUMBER},+16135550101,"Line one\nline two",delivered,outbound-api,'
+                '"Tue, 02 Jun 2026 14:00:00 +0000",1,',  # 2-3
+                f"SM2,{OUR_NUMBER},+16135550102,hi,delivered,outbound-api,"
+                '"Tue, 02 Jun 2026 14:00:00 +0000",1,',  # 4
+                f"SM3,{OUR_NUMBER},+16135550103,hi,delivered,outbound-api,last week,1,",  # 5
+            ]
+        )
+        + "\n",
+    )
+    ingest.load_source(con, tmp_path, "people")
+    ingest.load_source(con, tmp_path, "twilio_messages")
+    assert rejected(con, "people") == [("export.csv", 5, "invalid email (left empty on the person)")]
+    assert con.sql("select city from raw.people where person_id = 'p1'").fetchall() == [
+        ("Saint-Jean\nsur-Richelieu",)
+    ]
+    assert rejected(con, "twilio_messages") == [("log.csv", 5, 'unparsable date "last week"')]
+    assert con.sql("select sid, _line from raw.twilio_messages order by 1").fetchall() == [
+        ("SM1", 2),
+        ("SM2", 4),
+    ]
+
+
+def test_a_row_with_too_many_fields_is_rejected_once_at_its_line(con, tmp_path):
+    land(
+        tmp_path,
+        "people",
+        "export.csv",
+        "\n".join([PEOPLE_HEADER, person("p1"), person("p2") + ",extra,more", "", person("p3")]) + "\n",
+    )
+    result = ingest.load_source(con, tmp_path, "people")
+    assert rejected(con, "people") == [("export.csv", 3, "malformed CSV row: expected 15 fields, found 17")]
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    assert con.sql("select person_id from raw.people order by 1").fetchall() == [("p1",), ("p3",)]
+
+
+def test_a_duplicated_uuid_names_the_line_that_superseded_it(con, tmp_path):
+    land(
+        tmp_path,
+        "people",
+        "export.csv",
+        "\n".join([PEOPLE_HEADER, person("p1", email="old@example.org"), person("p2"), person("p1")]) + "\n",
+    )
+    ingest.load_source(con, tmp_path, "people")
+    assert rejected(con, "people") == [("export.csv", 2, "duplicate uuid, superseded by line 4")]
+    assert con.sql("select email_norm from raw.people where person_id = 'p1'").fetchall() == [
+        ("p1@example.org",)
+    ]
+
+
+# --- item 1: no opt-out lost ---------------------------------------------------
+
+
+def message(sid: str, body: str, date: str = '"Tue, 02 Jun 2026 14:00:00 +0000"', **kw) -> str:
+    sender = kw.get("sender", "+16135550101")
+    direction = kw.get("direction", "inbound")
+    to = kw.get("to", OUR_NUMBER)
+    return f"{sid},{sender},{to},{body},received,{direction},{date},1,{kw.get('error', '')}"
+
+
+def test_opt_out_keywords_match_after_unicode_normalisation(con, tmp_path):
+    land(
+        tmp_path,
+        "twilio_messages",
+        "replies.csv",
+        "\n".join(
+            [
+                MESSAGES_HEADER,
+                message("SM1", "ARRE\u0302T"),  # Ê as E + combining circumflex (NFD)
+                message("SM2", "ＳＴＯＰ"),  # full width
+                message("SM3", " stop. "),
+                message("SM4", "Stop texting me at work"),
+                message("SM5", "\u200bUnStop!"),
+                message("SM6", "arrête"),
+                message("SM7", "STOP", direction="outbound-api"),
+                message("SM8", "ｙｅｓ"),
+            ]
+        )
+        + "\n",
+    )
+    ingest.load_source(con, tmp_path, "twilio_messages")
+    assert con.sql("select sid, keyword_action from raw.twilio_messages order by sid").fetchall() == [
+        ("SM1", "opt_out"),
+        ("SM2", "opt_out"),
+        ("SM3", "opt_out"),
+        ("SM4", None),
+        ("SM5", "opt_in"),
+        ("SM6", "opt_out"),
+        ("SM7", None),
+        ("SM8", "opt_in"),
+    ]
+
+
+ISO_AND_RFC = [
+    "2026-06-02T14:03:11.000Z",
+    "2026-06-02T10:03:11-04:00",
+    "2026-06-02 14:03:11",
+    '"Tue, 02 Jun 2026 14:03:11 +0000"',
+    '"Tue, 02 Jun 2026 10:03:11 -0400"',
+]
+
+
+def test_iso_dates_with_fractions_and_offsets_and_rfc_2822_dates_read_as_utc(con, tmp_path):
+    con.execute("set TimeZone = 'America/Toronto'")  # the session's zone plays no part
+    land(
+        tmp_path,
+        "twilio_messages",
+        "log.csv",
+        "\n".join([MESSAGES_HEADER] + [message(f"SM{i}", "STOP", d) for i, d in enumerate(ISO_AND_RFC)])
+        + "\n",
+    )
+    land(
+        tmp_path,
+        "twilio_calls",
+        "log.csv",
+        "\n".join(
+            [CALLS_HEADER]
+            + [
+                f"CA{i},,+16135550101,{OUR_NUMBER},completed,inbound,{d},{d},0"
+                for i, d in enumerate(ISO_AND_RFC)
+            ]
+        )
+        + "\n",
+    )
+    ingest.load_source(con, tmp_path, "twilio_messages")
+    ingest.load_source(con, tmp_path, "twilio_calls")
+    moment = dt.datetime(2026, 6, 2, 14, 3, 11)
+    assert rejected(con, "twilio_messages") == rejected(con, "twilio_calls") == []
+    assert con.sql("select distinct sent_at from raw.twilio_messages").fetchall() == [(moment,)]
+    assert con.sql("select distinct started_at, ended_at from raw.twilio_calls").fetchall() == [
+        (moment, moment)
+    ]
+
+
+def test_an_opt_out_is_kept_when_another_field_is_bad(con, tmp_path):
+    land(
+        tmp_path,
+        "twilio_messages",
+        "replies.csv",
+        "\n".join(
+            [
+                MESSAGES_HEADER,
+                message("SM1", "STOP", "not a date", sender="+16135550101"),
+                message("SM2", "STOP", to="nowhere", sender="+16135550102"),
+                message("", "Stop.", sender="+16135550103"),
+                message("SM4", "STOP", error="x9", sender="+16135550104"),
+                message("SM5", "hello", "not a date", sender="+16135550105"),
+                message("SM6", "START", "not a date", sender="+16135550106"),
+            ]
+        )
+        + "\n",
+    )
+    result = ingest.load_source(con, tmp_path, "twilio_messages")
+    loaded_at = con.sql("select max(loaded_at) from raw.loaded_files").fetchall()[0][0]
+    kept = con.sql(
+        "select from_e164, sent_at, to_e164, error_code, keyword_action, sid like 'no-sid-%' "
+        "from raw.twilio_messages order by from_e164"
+    ).fetchall()
+    assert kept == [
+        ("+16135550101", loaded_at, OUR_NUMBER, None, "opt_out", False),  # dated when loaded
+        ("+16135550102", dt.datetime(2026, 6, 2, 14), None, None, "opt_out", False),
+        ("+16135550103", dt.datetime(2026, 6, 2, 14), OUR_NUMBER, None, "opt_out", True),
+        ("+16135550104", dt.datetime(2026, 6, 2, 14), OUR_NUMBER, None, "opt_out", False),
+    ]
+    assert rejected(con, "twilio_messages") == [
+        ("replies.csv", 2, 'unparsable date "not a date" (opt-out kept, dated when loaded)'),
+        ("replies.csv", 3, 'not a phone number "nowhere" (opt-out kept)'),
+        ("replies.csv", 4, "missing Sid (opt-out kept)"),
+        ("replies.csv", 5, 'unparsable error code "x9" (opt-out kept)'),
+        ("replies.csv", 6, 'unparsable date "not a date"'),
+        ("replies.csv", 7, 'unparsable date "not a date"'),
+    ]
+    assert (result.rows_loaded, result.rows_rejected) == (4, 6)
+
+
+def test_an_old_warehouse_gets_the_keyword_columns_filled_in(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as old:
+        old.execute(ingest.RAW_DDL.replace(",\n    keyword varchar, keyword_action varchar", ""))
+        old.execute(
+            "insert into raw.twilio_messages (sid, direction, body) values "
+            "('SM1', 'inbound', 'ＳＴＯＰ'), ('SM2', 'outbound-api', 'STOP'), ('SM3', 'inbound', 'yes')"
+        )
+        assert "keyword_action" not in [
+            c for (c,) in old.sql("select column_name from (describe raw.twilio_messages)").fetchall()
+        ]
+    with duckdb.connect(str(path)) as con:
+        ingest.ensure_raw_schema(con)
+        assert con.sql("select sid, keyword_action from raw.twilio_messages order by 1").fetchall() == [
+            ("SM1", "opt_out"),
+            ("SM2", None),
+            ("SM3", "opt_in"),
+        ]
+
+
+def test_a_date_outside_the_sane_window_is_a_rejected_row(con, tmp_path):
+    # A START dated year 9999 would be the phone's latest keyword reply forever.
+    land(
+        tmp_path,
+        "twilio_messages",
+        "log.csv",
+        "\n".join(
+            [
+                MESSAGES_HEADER,
+                message("SM1", "START", "9999-12-31T23:59:59Z"),
+                message("SM2", "STOP", "1970-01-01 00:00:00", sender="+16135550102"),
+            ]
+        )
+        + "\n",
+    )
+    land(
+        tmp_path,
+        "twilio_calls",
+        "log.csv",
+        f"{CALLS_HEADER}\nCA1,,+16135550101,{OUR_NUMBER},completed,inbound,1999-12-31 23:59:59,,0\n",
+    )
+    ingest.load_source(con, tmp_path, "twilio_messages")
+    ingest.load_source(con, tmp_path, "twilio_calls")
+    assert rejected(con, "twilio_messages") == [
+        ("log.csv", 2, 'date out of range "9999-12-31T23:59:59Z"'),
+        ("log.csv", 3, 'date out of range "1970-01-01 00:00:00" (opt-out kept, dated when loaded)'),
+    ]
+    assert con.sql("select sid, keyword_action from raw.twilio_messages").fetchall() == [("SM2", "opt_out")]
+    assert rejected(con, "twilio_calls") == [("log.csv", 2, 'date out of range "1999-12-31 23:59:59"')]
+
+
+# --- SendGrid: item 2 (timestamps) and item 3 (truncated array, BOM) -----------
+
+
+def event(n: int, timestamp="1780408800", **extra) -> str:
+    fields = {
+        "email": f"m{n}@example.org",
+        "timestamp": timestamp,
+        "event": "delivered",
+        "sg_event_id": f"ev{n}",
+    }
+    fields.update(extra)
+    return (
+        "{"
+        + ", ".join(f'"{k}": {v}' if k == "timestamp" else f'"{k}": "{v}"' for k, v in fields.items())
+        + "}"
+    )
+
+
+def test_a_bad_sendgrid_timestamp_is_a_rejected_row_and_the_rest_loads(con, tmp_path):
+    bad = ["1e15", '"NaN"', '"inf"', "-5", "1780408800000", "253402300800"]
+    land(
+        tmp_path,
+        "sendgrid",
+        "post-1.ndjson",
+        "\n".join([event(1)] + [event(10 + i, t) for i, t in enumerate(bad)] + [event(2, "1780408800.5")])
+        + "\n",
+    )
+    land(
+        tmp_path,
+        "sendgrid",
+        "post-2.json",
+        "[\n" + ",\n".join([event(3), event(4, '"NaN"'), event(5)]) + "\n]\n",
+    )
+    land(tmp_path, "sendgrid", "post-3.json", "[\n" + ",\n".join([event(6), event(7)]) + "\n]\n")
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    assert sorted(i for (i,) in con.sql("select sg_event_id from raw.sendgrid_events").fetchall()) == [
+        "ev1", "ev2", "ev3", "ev5", "ev6", "ev7"
+    ]  # fmt: skip
+    reasons = rejected(con, "sendgrid")
+    assert [(f, line) for f, line, _ in reasons] == [("post-1.ndjson", 2 + i) for i in range(len(bad))] + [
+        ("post-2.json", 3)
+    ]
+    assert all(why.startswith("timestamp out of range") for _, _, why in reasons), reasons
+    assert (result.rows_loaded, result.rows_rejected) == (6, 7)
+
+
+def test_a_truncated_json_array_keeps_every_complete_event(con, tmp_path):
+    body = "[\n" + ",\n".join(event(i) for i in range(1, 11)) + "\n]\n"
+    land(tmp_path, "sendgrid", "post-1.json", body[: body.index('"ev10"') - 5])
+    land(tmp_path, "sendgrid", "post-2.json", "[\n" + event(11) + "\n]\n")
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    assert result.rows_loaded == 10
+    assert con.sql(
+        "select count(*) from raw.sendgrid_events where _source_file like '%post-1.json'"
+    ).fetchall() == [(9,)]
+    assert [(f, line) for f, line, _ in rejected(con, "sendgrid")] == [("post-1.json", 11)]
+
+
+def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_path):
+    land(tmp_path, "sendgrid", "post-1.ndjson", "\ufeff" + event(1) + "\r\n" + event(2) + "\r\n")
+    assert ingest.load_source(con, tmp_path, "sendgrid").rows_loaded == 2
+    assert rejected(con, "sendgrid") == []
+
+
+def test_a_log_cut_inside_a_quoted_field_keeps_its_rows(con, tmp_path):
+    # Found by `make fuzz`: DuckDB's CSV reader failed the whole load on it.
+    land(
+        tmp_path,
+        "twilio_calls",
+        "log.csv",
+        f"{CALLS_HEADER}\nCA1,,+16135550101,{OUR_NUMBER},completed,inbound,2026-06-02 14:00:00,,0\n"
+        f'CA2,,+16135550101,{OUR_NUMBER},completed,inbound,"Tue, 02 Jun ',
+    )
+    assert ingest.load_source(con, tmp_path, "twilio_calls").rows_loaded == 1
+    assert [(f, line) for f, line, _ in rejected(con, "twilio_calls")] == [("log.csv", 3)]
