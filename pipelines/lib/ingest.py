@@ -215,7 +215,7 @@ def _add_keyword_columns(con: duckdb.DuckDBPyConnection) -> None:
         c
         for (c,) in con.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'raw' and table_name = 'twilio_messages'"
+            "where table_catalog = 'raw' and table_schema = 'main' and table_name = 'twilio_messages'"
         ).fetchall()
     }
     if "keyword_action" in columns:
@@ -329,8 +329,8 @@ def _move_old_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _narrow_old_sendgrid_events(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse built before events were kept once and narrow: keep the first landed copies."""
     old = con.execute(
-        "select count(*) from information_schema.columns where table_schema = 'raw' "
-        "and table_name = 'sendgrid_events' and column_name = 'sg_message_id'"
+        "select count(*) from information_schema.columns where table_catalog = 'raw' "
+        "and table_schema = 'main' and table_name = 'sendgrid_events' and column_name = 'sg_message_id'"
     ).fetchone()[0]
     if not old:
         return
@@ -433,7 +433,15 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     paths = [p for p, _ in new]
     con.begin()
     try:
-        per_file = loader(con, paths, now, result)
+        try:
+            per_file = loader(con, paths, now, result)
+        except _ReadCarefully:
+            # A bulk read failed inside the transaction (which it aborts):
+            # load again, each file checked before it is read.
+            con.rollback()
+            result = LoadResult(source, files_skipped=result.files_skipped)
+            con.begin()
+            per_file = loader(con, paths, now, result, careful=True)
         for path, sha in new:
             loaded, rejected = per_file.get(str(path), (0, 0))
             con.execute(
@@ -1200,7 +1208,11 @@ def _reject_sendgrid(con, checked: str, params: dict) -> None:
     )
 
 
-def _load_sendgrid(con, files, now, result) -> dict:
+class _ReadCarefully(Exception):
+    """A bulk read that failed: the load is done again, each file checked first."""
+
+
+def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
     """Clean files load in bulk through DuckDB's JSON reader. A file DuckDB
     cannot read whole (a truncated post, a byte-order mark), or not one row a
     line, or with rows to reject, is read by Python instead
@@ -1235,6 +1247,34 @@ def _load_sendgrid(con, files, now, result) -> dict:
         except duckdb.Error:
             return None
 
+    # NDJSON exports (nearly all the events) are read once: loaded in bulk,
+    # then a file that did not land a row a line (a line to reject, a blank
+    # one) has its rows taken out again and goes to Python. Only if DuckDB
+    # cannot read them at all is the load done again, carefully.
+    if ndjson and not careful:
+        checked = _sendgrid_checked(_sendgrid_typed("newline_delimited", ignore_errors=True))
+        try:
+            _sendgrid_insert(con, checked, {"paths": ndjson, "now": now})
+        except duckdb.Error as exc:
+            checker.close()
+            raise _ReadCarefully from exc
+        landed = dict(
+            con.execute(
+                "select _source_file, count(*) from raw.sendgrid_events "
+                "where _loaded_at = $now and list_contains($paths, _source_file) group by 1",
+                {"now": now, "paths": ndjson},
+            ).fetchall()
+        )
+        lines = dict(zip(ndjson, _each_file(_count_lines, ndjson), strict=True))
+        partial = [p for p in ndjson if landed.get(p, 0) != lines[p]]
+        if partial:
+            con.execute(
+                "delete from raw.sendgrid_events "
+                "where _loaded_at = $now and list_contains($paths, _source_file)",
+                {"now": now, "paths": partial},
+            )
+            by_python.extend(partial)
+        ndjson = []
     # Files DuckDB reads whole, a row per event and nothing to reject, load
     # in bulk; the others are read by Python, which knows each event's line
     # (one reader decides what of a file lands and what is rejected).

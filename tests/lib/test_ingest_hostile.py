@@ -277,6 +277,8 @@ def test_an_opt_out_is_kept_when_another_field_is_bad(con, tmp_path):
 def test_an_old_warehouse_gets_the_keyword_columns_filled_in(tmp_path):
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as old:
+        # the layout before raw had a file of its own: a raw schema in the warehouse file
+        old.execute("create schema raw")
         old.execute(ingest.RAW_DDL.replace(",\n    keyword varchar, keyword_action varchar", ""))
         old.execute(
             "insert into raw.twilio_messages (sid, direction, body) values "
