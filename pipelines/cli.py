@@ -21,16 +21,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"rollcall: {message}\n")
 
 
-def _days(value: str) -> int:
-    try:
-        days = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--within takes a whole number of days, not {value!r}") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError(f"--within takes days ≥ 0, not {days}")
-    return days
-
-
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rollcall", description="rollcall: email, texts and calls per person, in one warehouse.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -58,17 +48,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     c = sub.add_parser("cohort", help="who did A [but not B] [within N days]")
-    c.add_argument("--campaign", required=True)
-    c.add_argument("--did", required=True, choices=cohorts.EVENTS, metavar="EVENT")
-    c.add_argument("--did-not", choices=cohorts.EVENTS, metavar="EVENT")
-    c.add_argument("--within", type=_days, metavar="DAYS")
-    c.add_argument("--province")
-    c.add_argument("--state")
-    c.add_argument("--district")
-    c.add_argument("--affiliate")
-    c.add_argument("--language", choices=cohorts.LANGUAGES)
-    c.add_argument("--reachable", choices=cohorts.CHANNELS)
-    c.add_argument("--include-machine-opens", action="store_true")
+    cohorts.add_arguments(c)  # the one cohort schema (pipelines/lib/cohorts.py FIELDS)
     c.add_argument("--count", action="store_true", help="print only the number")
     c.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
     c.add_argument("--out", help="write to this file (atomically) instead of standard output")
@@ -78,22 +58,6 @@ def parser() -> argparse.ArgumentParser:
 
     cli_segments.add_parser(sub)
     return p
-
-
-def _cohort_from(args) -> cohorts.Cohort:
-    return cohorts.Cohort(
-        campaign=args.campaign,
-        did=args.did,
-        did_not=args.did_not,
-        within_days=args.within,
-        province=args.province,
-        state=args.state,
-        district=args.district,
-        affiliate=args.affiliate,
-        language=args.language,
-        reachable=args.reachable,
-        include_machine_opens=args.include_machine_opens,
-    )
 
 
 def _write(table, fmt: str, out: str | None) -> None:
@@ -123,8 +87,8 @@ def _write(table, fmt: str, out: str | None) -> None:
 
 def cmd_cohort(args) -> int:
     if args.format == "parquet" and not args.out:
-        raise cohorts.CohortError("--format parquet needs --out FILE")
-    cohort = _cohort_from(args)
+        raise cohorts.CohortError("parquet_needs_out")
+    cohort = cohorts.Cohort.from_flags(args)
     with wh.connect_read(wh.warehouse_path(args.warehouse)) as con:
         if args.count:
             print(cohorts.count(con, cohort))

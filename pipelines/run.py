@@ -37,7 +37,15 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 
 def run_all(landing: Path, warehouse: Path, quiet: bool = True, job: str = "everything") -> RunSummary:
-    """Ingest every new landed file, build every model, publish the warehouse."""
+    """Ingest every new landed file, build every model, publish the warehouse (one run at a time)."""
+    try:
+        with wh.run_lock(warehouse):
+            return _run_all(landing, warehouse, quiet, job)
+    except wh.WarehouseBusy as exc:
+        raise RunFailed(str(exc)) from None
+
+
+def _run_all(landing: Path, warehouse: Path, quiet: bool, job: str) -> RunSummary:
     if not landing.is_dir():
         raise RunFailed(f"no landing folder at {landing}")
     build = wh.build_path(warehouse)

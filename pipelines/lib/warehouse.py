@@ -11,6 +11,7 @@ closes. A failed run publishes nothing.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from contextlib import contextmanager
@@ -26,6 +27,10 @@ class WarehouseMissing(RuntimeError):
     """No published warehouse at the path: nothing has been built yet."""
 
 
+class WarehouseBusy(RuntimeError):
+    """Another run holds the warehouse's working file; the message is one line."""
+
+
 def landing_path(value: str | os.PathLike | None = None) -> Path:
     return Path(value or os.environ.get("ROLLCALL_LANDING", DEFAULT_LANDING)).resolve()
 
@@ -37,6 +42,42 @@ def warehouse_path(value: str | os.PathLike | None = None) -> Path:
 def build_path(warehouse: Path) -> Path:
     """The pipeline's private working file for a published warehouse path."""
     return warehouse.with_name(warehouse.name + ".build")
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}.run.lock")
+
+
+@contextmanager
+def run_lock(warehouse: Path):
+    """Hold the right to write `<warehouse>.build` and publish, for one run; refuse at once if held.
+
+    Every writer takes it (a run, `rollcall segments build` or `push`, the
+    builder page's "save and build"), so two never interleave on the build file.
+    """
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path(warehouse), os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise WarehouseBusy(
+            f"a run is building {warehouse} right now; try again when it has published"
+        ) from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def is_busy(warehouse: Path) -> bool:
+    """Whether a run holds the warehouse now (a hint: the run itself decides)."""
+    try:
+        with run_lock(warehouse):
+            return False
+    except WarehouseBusy:
+        return True
 
 
 @contextmanager
