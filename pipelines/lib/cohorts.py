@@ -181,9 +181,11 @@ class Cohort:
     # --- the one schema, read and written on each surface --------------------
 
     @classmethod
-    def from_flags(cls, args) -> Cohort:
+    def from_flags(cls, args, **fixed) -> Cohort:
         """From `rollcall cohort`'s parsed flags (`add_arguments`)."""
-        return cls(**{f.name: getattr(args, f.name) for f in FIELDS})
+        values = {f.name: getattr(args, f.name, None) for f in FIELDS}
+        values["include_machine_opens"] = bool(values["include_machine_opens"])
+        return cls(**{**values, **fixed})
 
     @classmethod
     def from_mapping(cls, question: dict, **fixed) -> Cohort:
@@ -218,9 +220,11 @@ class Cohort:
         return args
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser, exclude: tuple[str, ...] = ()) -> None:
     """The cohort question's flags on an argparse parser (dest = the Cohort field)."""
     for f in FIELDS:
+        if f.name in exclude:
+            continue
         if f.kind == "switch":
             parser.add_argument(f.flag, dest=f.name, action="store_true")
             continue

@@ -44,6 +44,7 @@ DEFAULT_FILE = "segments.yml"
 DESTINATIONS = ("csv", "parquet", "actionnetwork")
 ARMS = ("treatment", "control")
 DEFAULT_OUTCOME_DAYS = 7
+DEFAULT_HOLDOUT = 10  # percent held out when a segment is saved from the builder or `segments add`
 
 # channel → (marts.people column that identifies the person on it, reachability flag).
 # Fixed names only: SQL below picks among these, never formats user input in.
@@ -279,6 +280,37 @@ def _locked(path: Path):
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def define(
+    cohort: cohorts.Cohort,
+    *,
+    name_en: str,
+    name_fr: str,
+    channel: str,
+    holdout: int = DEFAULT_HOLDOUT,
+    outcome_event: str | None = None,
+    outcome_campaign: str | None = None,
+    outcome_days: int = DEFAULT_OUTCOME_DAYS,
+    segment_id: str | None = None,
+    push: bool = False,
+) -> dict:
+    """A segments.yml entry from the builder's or `rollcall segments add`'s answers (`save` checks it)."""
+    sid = segment_id or slug(name_en or "")
+    return {
+        "id": sid,
+        "name": {"en": (name_en or "").strip(), "fr": (name_fr or "").strip()},
+        "channel": channel,
+        "holdout": holdout,
+        "cohort": cohort.to_mapping(),
+        "outcome": {
+            "event": outcome_event or cohort.did_not,
+            "campaign": outcome_campaign or cohort.campaign,
+            "within": outcome_days,
+        },
+        "destinations": ["csv", "parquet", *(["actionnetwork"] if push else [])],
+        "tag": f"rollcall: {sid}",
+    }
 
 
 def save(path: Path, entry: dict) -> Segment:
