@@ -152,6 +152,21 @@ def build_now(landing: Path, warehouse: Path) -> tuple[bool, str]:
     return done.returncode == 0, (lines[-1] if lines else "")
 
 
+def push_now(landing: Path, warehouse: Path, segment_id: str) -> tuple[bool, list[str]]:
+    """`rollcall segments push --segment ID` in its own process (the builder page's push button)."""
+    import subprocess
+
+    command = ["segments", "push", "--segment", segment_id, "--landing", str(landing)]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *command, "--warehouse", str(warehouse)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    return done.returncode == 0, (done.stdout + done.stderr).strip().splitlines()
+
+
 def cmd_build(args) -> int:
     from pipelines.run import run_all
 

@@ -527,6 +527,11 @@ def export_rows(con: duckdb.DuckDBPyConnection, segment: Segment) -> pa.Table:
     ).to_arrow_table()
 
 
+def upload(rows: pa.Table, segment: Segment) -> pa.Table:
+    """`export_rows` in the Action Network upload shape (the CSV export, the app's download)."""
+    return rows.select(list(EXPORT_COLUMNS[segment.channel]))
+
+
 def not_sent(con: duckdb.DuckDBPyConnection, segment: Segment) -> dict[str, int]:
     """Current members left out of an export: held out (control) and no longer reachable."""
     ident, reachable = CHANNEL_COLUMNS[segment.channel]
@@ -573,8 +578,7 @@ def export(
     result = ExportResult(segment.id, rows.num_rows)
     if "csv" in formats:
         target = Path(out_dir) / f"{segment.id}.csv"
-        upload = rows.select(list(EXPORT_COLUMNS[segment.channel]))
-        write_atomically(target, lambda tmp: pacsv.write_csv(upload, tmp))
+        write_atomically(target, lambda tmp: pacsv.write_csv(upload(rows, segment), tmp))
         result.files.append(target)
     if "parquet" in formats:
         target = Path(out_dir) / f"{segment.id}.parquet"
