@@ -61,8 +61,10 @@ def asks_call(campaign: dict) -> bool:
     return campaign.get("ask") == "call"
 
 
-def asks_call_by_email(campaign: dict) -> bool:
-    return asks_call(campaign) and has_email(campaign)
+def opens_on(campaign: dict) -> bool:
+    """The campaign the builder and the funnel open on (the newest such): its ask is a call, it has
+    an email, and it is not a follow-up (those are the Follow-up page's). `rollcall demo` agrees."""
+    return asks_call(campaign) and has_email(campaign) and not campaign.get("follow_up_of")
 
 
 def campaign_picker(T: Texts, campaigns: list[dict], key: str, prefer=None) -> dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -126,9 +127,11 @@ def cmd_demo(args) -> int:
     summary = run_all(landing, warehouse)
     print(f"published {summary.warehouse}: " + ", ".join(f"{n:,} {k}" for k, n in summary.rows.items()))
     with wh.connect_read(warehouse) as con:
+        # The campaign the dashboard opens on (dashboards/ui.py opens_on): the newest whose ask is
+        # a call, with an email, not a follow-up.
         campaign = con.sql(
             "select campaign_id from marts.campaigns where ask = 'call' and email_campaign_id is not null "
-            "order by starts, campaign_id limit 1"
+            "and follow_up_of is null order by starts desc, campaign_id limit 1"
         ).fetchall()[0][0]
         cohort = cohorts.Cohort(campaign=campaign, did="opened", did_not="called", within_days=7)
         table = cohorts.members(con, cohort)
@@ -136,9 +139,30 @@ def cmd_demo(args) -> int:
     print(f"  (rollcall cohort --campaign {campaign} --did opened --did-not called --within 7 --count)\n")
     pacsv.write_csv(table.slice(0, 10), sys.stdout.buffer)
     sys.stdout.flush()
+    _demo_segment(landing, warehouse, cohort)
     if not args.no_dashboard:
         return cmd_dashboard(args)
     return 0
+
+
+def _demo_segment(landing: Path, warehouse: Path, cohort: cohorts.Cohort) -> None:
+    """One saved segment (10% held out), so the Follow-up page is never empty on first sight."""
+    from pipelines.lib import segments as seg
+    from pipelines.run import run_all
+
+    path = seg.segments_path(landing)
+    if seg.load(path):
+        return
+    entry = seg.define(
+        dataclasses.replace(cohort, reachable="sms"),
+        name_en="Opened, did not call within 7 days",
+        name_fr="A ouvert, sans appeler dans les 7 jours",
+        channel="sms",
+        segment_id="demo-opened-not-called",
+    )
+    segment = seg.save(path, entry)
+    run_all(landing, warehouse, job="segments_build")
+    print(f"saved segment {segment.id!r} ({segment.holdout}% held out) → {path}; built")
 
 
 def cmd_dashboard(args) -> int:
@@ -148,7 +172,12 @@ def cmd_dashboard(args) -> int:
     if not app.exists():
         print("rollcall: the dashboard is not built yet", file=sys.stderr)
         return 1
-    env = dict(os.environ, ROLLCALL_WAREHOUSE=str(wh.warehouse_path()), ROLLCALL_USERS=str(auth.users_path()))
+    env = dict(
+        os.environ,
+        ROLLCALL_WAREHOUSE=str(wh.warehouse_path()),
+        ROLLCALL_USERS=str(auth.users_path()),
+        ROLLCALL_LANDING=str(wh.landing_path()),  # segments.yml, for "save as a segment"
+    )
     if args.command == "demo" and "ROLLCALL_USERS" not in os.environ and not auth.users_path().exists():
         env["ROLLCALL_USERS"] = str(auth.DEMO_USERS)
         print(

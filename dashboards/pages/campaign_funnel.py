@@ -29,7 +29,7 @@ if not campaigns:
     st.stop()
 c1, c2 = st.columns([3, 1])
 with c1:
-    campaign = ui.campaign_picker(T, campaigns, "fn_campaign", prefer=ui.asks_call_by_email)
+    campaign = ui.campaign_picker(T, campaigns, "fn_campaign", prefer=ui.opens_on)
 with c2:
     machine = ui.check(T("cohort.machine_opens"), "fn_machine", widget=st.toggle)
 cid = campaign["campaign_id"]

@@ -52,7 +52,7 @@ EVENTS = list(cohorts.EVENTS)
 # ---------------------------------------------------------------- the question
 q1, q2, q3, q4 = st.columns([4, 2, 2, 2])
 with q1:
-    campaign = ui.campaign_picker(T, campaigns, "cb_campaign", prefer=ui.asks_call_by_email)
+    campaign = ui.campaign_picker(T, campaigns, "cb_campaign", prefer=ui.opens_on)
 with q2:
     did = ui.select(
         T("cohort.did"),
