@@ -6,8 +6,8 @@ page's code runs for an anonymous visitor. The signed-in user's affiliate
 
 A sign-in lasts across reloads: a signed, expiring session cookie
 (dashboards/sessions.py) signs the user in again on F5. A deep link
-(`/follow-up?fu_campaign=…`) opened while signed out is kept through the
-sign-in form and opened after it, with its query parameters (the pages'
+(`/follow-up?fu_did=clicked`) opened while signed out shows the sign-in form
+at that address and opens after it, with its query parameters (the pages'
 choices, dashboards/ui.py).
 """
 
@@ -26,7 +26,13 @@ HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="rollcall", page_icon="📣", layout="wide")
 T = ui.texts()
-PAGE_PATHS = {"cohorts", "funnel", "follow-up", "leadership", "data-health", "getting-started"}
+PAGE_PATHS = {
+    "funnel",
+    "follow-up",
+    "leadership",
+    "data-health",
+    "getting-started",
+}  # the builder is the default page, at /
 
 
 def _context(name: str, default):
@@ -50,17 +56,6 @@ def restore_session() -> None:
     if user is not None:
         st.session_state["user"] = user
         st.session_state["session_token"] = token
-
-
-def remember_deep_link() -> None:
-    """Keep the page and query parameters a signed-out visitor asked for, to open after sign-in."""
-    if "deep_link" in st.session_state:
-        return
-    url = str(_context("url", ""))
-    path = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] if url else ""
-    params = st.query_params.to_dict()
-    if path in PAGE_PATHS or params:
-        st.session_state["deep_link"] = (path if path in PAGE_PATHS else None, params)
 
 
 def write_cookie(token: str | None) -> None:
@@ -125,8 +120,12 @@ with st.sidebar:
     st.query_params["lang"] = T.lang  # the language survives a reload
 
 if not isinstance(st.session_state.get("user"), auth.User):
-    remember_deep_link()
-    page = st.navigation([st.Page(sign_in, title=T("auth.title"), url_path="sign-in")], position="hidden")
+    # Every page's address shows the sign-in form while signed out, so a deep link
+    # (`/follow-up?fu_did=clicked`) keeps its address and its query parameters
+    # through the form, and opens once signed in (the same url_path, the same page).
+    gate = [st.Page(sign_in, title=T("auth.title"), url_path="sign-in", default=True)]
+    gate += [st.Page(sign_in, title=T("auth.title"), url_path=path) for path in PAGE_PATHS]
+    page = st.navigation(gate, position="hidden")
 else:
     pages = HERE / "pages"
     sections = {
@@ -177,17 +176,6 @@ else:
         ],
     }
     page = st.navigation(sections)
-    # A deep link asked for before signing in: open it now, with its query parameters.
-    asked = st.session_state.pop("deep_link", None)
-    if asked is not None:
-        path, params = asked
-        params = {k: v for k, v in params.items() if k != "lang"}
-        every = [p for group in sections.values() for p in group]
-        target = next((p for p in every if path and p.url_path == path), None)
-        if target is not None and target.url_path != page.url_path:
-            st.switch_page(target, query_params=params)
-        for key, value in params.items():
-            st.query_params.setdefault(key, value)
 
 try:
     page.run()

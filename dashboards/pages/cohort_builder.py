@@ -349,8 +349,8 @@ s1, s2, s3 = st.columns(3)
 s1.metric(T("segment.treatment"), T.int(treatment["rows"]))
 s2.metric(T("segment.held_out", percent=T.int(segment.holdout)), T.int(treatment["held_out"]))
 s3.metric(T("segment.unreachable"), T.int(treatment["unreachable"]))
-st.caption(T("segment.treatment_help", channel=T(f"segment.channel_{segment.channel}").lower()))
-d1, d2, d3 = st.columns([2, 2, 3])
+st.caption(T(f"segment.treatment_help_{segment.channel}"))
+d1, d2, d3 = st.columns([3, 2, 2])
 with d1:
     st.download_button(
         T("segment.download", n=T.int(treatment["rows"])),

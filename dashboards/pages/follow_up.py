@@ -143,9 +143,15 @@ else:
             T("follow.held_out"): [share(r, "control") for r in measured],
             T("follow.lift"): [points(r["lift"]) for r in measured],
             T("follow.interval"): [
-                f"{points(r['lift_ci_low'])} … {points(r['lift_ci_high'])}" for r in measured
+                T("follow.not_yet")
+                if r["lift_ci_low"] is None
+                else f"{points(r['lift_ci_low'])} … {points(r['lift_ci_high'])}"
+                for r in measured
             ],
         }
     )
     st.dataframe(lift_table, hide_index=True, width="stretch")
+    # The lift fills in as outcomes arrive: say when a segment cannot be judged yet.
+    if any(min(r["n_treatment"], r["n_control"]) < queries.SMALL_GROUP for r in measured):
+        st.warning(T("follow.segments_small", least=T.int(queries.SMALL_GROUP)))
     st.caption(T("follow.segments_method"))
