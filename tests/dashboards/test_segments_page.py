@@ -69,7 +69,8 @@ def test_admin_saves_a_segment_builds_it_at_once_and_gets_its_treatment_list(pri
                 [segment.id],
             ).fetchall()
         )
-        sql = "select phone from marts.people join marts.reachability using (person_key) where reachable_sms"
+        sql = "select p.phone from marts.people p join marts.reachability r using (person_key)"
+        sql += " where r.reachable_sms"
         reachable = {p for (p,) in con.sql(sql).fetchall()}
     assert rows and {r["phone"] for r in rows} <= {p for p, arm in arms.items() if arm == "treatment"}
     assert {r["phone"] for r in rows} <= reachable
