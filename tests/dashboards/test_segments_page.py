@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import queries
 from pipelines.lib import segments as seg
+from tests.an_server import TOKEN, FakeActionNetwork
 from tests.dashboards.apptest import metrics, open_page, shown_text
 from tests.dashboards.conftest import ADMIN, APP, OHIO, copy_built
 
@@ -43,7 +44,7 @@ def fill_segment(at: AppTest, en: str, fr: str, holdout: int) -> None:
     at.number_input(key="seg_holdout").set_value(holdout)
 
 
-def test_admin_saves_a_segment_builds_it_at_once_and_gets_its_treatment_list(private):
+def test_admin_saves_a_segment_builds_it_at_once_and_gets_its_treatment_list(private, monkeypatch):
     at = open_page("cohort_builder", ADMIN)
     at.number_input(key="cb_within@en").set_value(7).run()
     assert metrics(at)["People in this cohort"] == "4"
@@ -78,6 +79,14 @@ def test_admin_saves_a_segment_builds_it_at_once_and_gets_its_treatment_list(pri
 
     click(at, "Push to Action Network")
     assert "skipped" in at.info[-1].value and "ROLLCALL_AN_TOKEN" in at.info[-1].value
+    # With a token, the button runs `rollcall segments push`: every treatment member tagged once.
+    with FakeActionNetwork() as server:
+        monkeypatch.setenv("ROLLCALL_AN_URL", server.url)
+        monkeypatch.setenv("ROLLCALL_AN_TOKEN", TOKEN)
+        click(at, "Push to Action Network")
+        assert f"{len(rows)} pushed, 0 already pushed, 0 failed" in at.success[-1].value, at.error
+        assert dict(server.tagged) == {(r["phone"], segment.tag): 1 for r in rows}
+    monkeypatch.delenv("ROLLCALL_AN_TOKEN")
 
     # The same name again, in French: refused, in French, nothing written.
     at.segmented_control(key="lang_switch").set_value("fr").run()
