@@ -3,6 +3,12 @@
 Sign-in comes first; until then the only page is the sign-in form, so no
 page's code runs for an anonymous visitor. The signed-in user's affiliate
 (None for an admin) is the scope every query on every page applies.
+
+A sign-in lasts across reloads: a signed, expiring session cookie
+(dashboards/sessions.py) signs the user in again on F5. A deep link
+(`/follow-up?fu_did=clicked`) opened while signed out shows the sign-in form
+at that address and opens after it, with its query parameters (the pages'
+choices, dashboards/ui.py).
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+import streamlit.components.v1 as components
 
-from dashboards import auth, ui
+from dashboards import auth, sessions, ui
 from dashboards.i18n import LANGUAGES
 from pipelines.lib.warehouse import WarehouseMissing
 
@@ -20,6 +27,45 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="rollcall", page_icon="📣", layout="wide")
 T = ui.texts()
 ui.chrome(T)
+PAGE_PATHS = {
+    "funnel",
+    "follow-up",
+    "leadership",
+    "data-health",
+    "getting-started",
+}  # the builder is the default page, at /
+
+
+def _context(name: str, default):
+    try:
+        return getattr(st.context, name) or default
+    except Exception:  # AppTest and bare script runs have no browser context
+        return default
+
+
+def restore_session() -> None:
+    """Sign in from the session cookie (a reload, a new tab) unless this session signed out."""
+    if isinstance(st.session_state.get("user"), auth.User) or st.session_state.get("signed_out"):
+        return
+    token = _context("cookies", {}).get(sessions.COOKIE)
+    if not token:
+        return
+    try:
+        user = sessions.verify(auth.users_path(), token)
+    except auth.UsersFileError:
+        return
+    if user is not None:
+        st.session_state["user"] = user
+        st.session_state["session_token"] = token
+
+
+def write_cookie(token: str | None) -> None:
+    """Set (or remove) the session cookie in the browser: a zero-height same-origin component."""
+    secure = str(_context("url", "")).startswith("https:")
+    components.html(sessions.cookie_script(token, secure), height=0)
+
+
+restore_session()
 
 
 def sign_in() -> None:
@@ -45,6 +91,8 @@ def sign_in() -> None:
             st.error(T("auth.failed"))
         else:
             st.session_state["user"] = signed_in
+            st.session_state["session_token"] = sessions.issue(users_file, signed_in)
+            st.session_state.pop("signed_out", None)
             st.rerun()
 
 
@@ -52,6 +100,7 @@ def sign_out() -> None:
     for key in list(st.session_state):
         if key not in ("lang", "lang_switch"):
             del st.session_state[key]
+    st.session_state["signed_out"] = True  # the cookie this session was opened with no longer counts
 
 
 with st.sidebar:
@@ -69,60 +118,69 @@ with st.sidebar:
         who = T("auth.admin") if current.admin else current.affiliate
         st.caption(T("auth.signed_in_as", name=current.name, scope=who))
         st.button(T("auth.sign_out"), on_click=sign_out, key="sign_out")
+        if st.session_state.get("session_token"):
+            write_cookie(st.session_state["session_token"])
+    elif st.session_state.get("signed_out"):
+        write_cookie(None)
+    st.query_params["lang"] = T.lang  # the language survives a reload
 
 if not isinstance(st.session_state.get("user"), auth.User):
-    page = st.navigation([st.Page(sign_in, title=T("auth.title"), url_path="sign-in")], position="hidden")
+    # Every page's address shows the sign-in form while signed out, so a deep link
+    # (`/follow-up?fu_did=clicked`) keeps its address and its query parameters
+    # through the form, and opens once signed in (the same url_path, the same page).
+    gate = [st.Page(sign_in, title=T("auth.title"), url_path="sign-in", default=True)]
+    gate += [st.Page(sign_in, title=T("auth.title"), url_path=path) for path in PAGE_PATHS]
+    page = st.navigation(gate, position="hidden")
 else:
     pages = HERE / "pages"
-    page = st.navigation(
-        {
-            T("nav.strategy"): [
-                st.Page(
-                    pages / "cohort_builder.py",
-                    title=T("nav.cohorts"),
-                    icon=":material/groups:",
-                    url_path="cohorts",
-                    default=True,
-                ),
-                st.Page(
-                    pages / "campaign_funnel.py",
-                    title=T("nav.funnel"),
-                    icon=":material/filter_alt:",
-                    url_path="funnel",
-                ),
-                st.Page(
-                    pages / "follow_up.py",
-                    title=T("nav.follow_up"),
-                    icon=":material/replay:",
-                    url_path="follow-up",
-                ),
-            ],
-            T("nav.leadership"): [
-                st.Page(
-                    pages / "overview.py",
-                    title=T("nav.overview"),
-                    icon=":material/monitoring:",
-                    url_path="leadership",
-                ),
-            ],
-            T("nav.data"): [
-                st.Page(
-                    pages / "data_health.py",
-                    title=T("nav.health"),
-                    icon=":material/health_and_safety:",
-                    url_path="data-health",
-                ),
-            ],
-            T("nav.help"): [
-                st.Page(
-                    pages / "getting_started.py",
-                    title=T("nav.guide"),
-                    icon=":material/explore:",
-                    url_path="getting-started",
-                ),
-            ],
-        }
-    )
+    sections = {
+        T("nav.strategy"): [
+            st.Page(
+                pages / "cohort_builder.py",
+                title=T("nav.cohorts"),
+                icon=":material/groups:",
+                url_path="cohorts",
+                default=True,
+            ),
+            st.Page(
+                pages / "campaign_funnel.py",
+                title=T("nav.funnel"),
+                icon=":material/filter_alt:",
+                url_path="funnel",
+            ),
+            st.Page(
+                pages / "follow_up.py",
+                title=T("nav.follow_up"),
+                icon=":material/replay:",
+                url_path="follow-up",
+            ),
+        ],
+        T("nav.leadership"): [
+            st.Page(
+                pages / "overview.py",
+                title=T("nav.overview"),
+                icon=":material/monitoring:",
+                url_path="leadership",
+            ),
+        ],
+        T("nav.data"): [
+            st.Page(
+                pages / "data_health.py",
+                title=T("nav.health"),
+                icon=":material/health_and_safety:",
+                url_path="data-health",
+            ),
+        ],
+        T("nav.help"): [
+            st.Page(
+                pages / "getting_started.py",
+                title=T("nav.guide"),
+                icon=":material/explore:",
+                url_path="getting-started",
+            ),
+        ],
+    }
+    page = st.navigation(sections)
 
 try:
     page.run()

@@ -19,11 +19,13 @@ import io
 import os
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow.csv as pacsv
 import streamlit as st
 
 from pipelines.lib import cohorts
+from pipelines.lib import segments as seg
 from pipelines.lib import warehouse as wh
 
 TTL = "10m"  # a safety net; a new publish changes the key before that
@@ -355,6 +357,27 @@ def follow_up(follow: dict, did: str, scope: str | None) -> dict:
     return groups
 
 
+def difference_interval(x1: int, n1: int, x2: int, n2: int, z: float = 1.96) -> tuple[float, float] | None:
+    """A 95% interval for the difference of two shares x1/n1 − x2/n2 (Newcombe's, from Wilson's
+    score intervals: it stays inside −1…1 and does not collapse to a point on 3 against 3)."""
+    if not n1 or not n2:
+        return None
+
+    def wilson(x: int, n: int) -> tuple[float, float]:
+        p = x / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+        return centre - half, centre + half
+
+    p1, p2 = x1 / n1, x2 / n2
+    (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
+    d = p1 - p2
+    return d - ((p1 - l1) ** 2 + (u2 - p2) ** 2) ** 0.5, d + ((u1 - p1) ** 2 + (p2 - l2) ** 2) ** 0.5
+
+
+SMALL_GROUP = 30  # fewer people than this in a group: the page says the numbers are too few to judge
+
+
 def segment_lift(scope: str | None) -> pl.DataFrame:
     """Saved segments' measured lift (dbt `segments.segment_lift`): treatment against held-out control.
 
@@ -377,6 +400,35 @@ def segment_lift(scope: str | None) -> pl.DataFrame:
     if not built:
         return pl.DataFrame()
     return _frame(v, sql, params)
+
+
+def built_segments() -> set[str]:
+    """Ids of the segments built in the published warehouse (none before the first build)."""
+    with _connect(version()) as con:
+        try:
+            return {
+                sid for (sid,) in con.sql("select distinct segment_id from segments.membership").fetchall()
+            }
+        except duckdb.CatalogException:
+            return set()
+
+
+def segment_treatment(segment: seg.Segment) -> dict:
+    """A built segment's treatment list as the Action Network upload CSV (what
+    `rollcall segments export --format csv` writes: current treatment members
+    reachable on the channel now; never a control or unreachable member), with
+    the members left out of it."""
+    return _segment_treatment(version(), segment)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _segment_treatment(v: tuple, segment: seg.Segment) -> dict:
+    with _connect(v) as con:
+        rows = seg.export_rows(con, segment)
+        left_out = seg.not_sent(con, segment)
+    out = io.BytesIO()
+    pacsv.write_csv(seg.upload(rows, segment), out)
+    return {"csv": out.getvalue(), "rows": rows.num_rows, **left_out}
 
 
 # ------------------------------------------------------------------ data health

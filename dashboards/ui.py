@@ -56,6 +56,17 @@ def has_email(campaign: dict) -> bool:
     return campaign.get("email_campaign_id") is not None
 
 
+def asks_call(campaign: dict) -> bool:
+    """A campaign whose ask is a call: where "opened but did not call" means something."""
+    return campaign.get("ask") == "call"
+
+
+def opens_on(campaign: dict) -> bool:
+    """The campaign the builder and the funnel open on (the newest such): its ask is a call, it has
+    an email, and it is not a follow-up (those are the Follow-up page's). `rollcall demo` agrees."""
+    return asks_call(campaign) and has_email(campaign) and not campaign.get("follow_up_of")
+
+
 def campaign_picker(T: Texts, campaigns: list[dict], key: str, prefer=None) -> dict | None:
     """A campaign select box showing names from campaigns.yml in the chosen language.
 
@@ -66,7 +77,7 @@ def campaign_picker(T: Texts, campaigns: list[dict], key: str, prefer=None) -> d
     by_id = {c["campaign_id"]: c for c in campaigns}
     first = next(
         (c["campaign_id"] for c in campaigns if prefer is None or prefer(c)), campaigns[0]["campaign_id"]
-    )
+    )  # campaigns come newest first
     chosen = select(
         T("common.campaign"),
         list(by_id),
@@ -250,13 +261,29 @@ def chrome(T: Texts) -> None:
 
 # Choices live in session_state["choices"], not in the widgets: a widget's key carries the
 # language, so switching language redraws every option label, and the choice comes along
-# (and survives page switches too).
-def _remember(key: str, default):
-    return st.session_state.setdefault("choices", {}).get(key, default)
+# (and survives page switches too). A choice other than the default is also a query
+# parameter (`?cb_did_not=clicked`), so it survives a reload (F5) and travels in a link.
+def _remember(key: str, default, parse=str):
+    choices = st.session_state.setdefault("choices", {})
+    if key in choices:
+        return choices[key]
+    if key in st.query_params:
+        try:
+            return parse(st.query_params[key])
+        except ValueError:
+            pass
+    return default
 
 
-def _keep(key: str, value) -> None:
+def _keep(key: str, value, default=None) -> None:
     st.session_state.setdefault("choices", {})[key] = value
+    if value is None or value == default or value is False:
+        if key in st.query_params:
+            del st.query_params[key]
+    else:
+        shown = "1" if value is True else str(value)
+        if st.query_params.get(key) != shown:
+            st.query_params[key] = shown
 
 
 def widget_key(key: str) -> str:
@@ -266,20 +293,28 @@ def widget_key(key: str) -> str:
 def select(label: str, options: list, key: str, default=None, widget=None, **kwargs):
     """A select box (or radio) whose choice survives language and page switches."""
     options = list(options)
-    current = _remember(key, default if default is not None else options[0])
-    index = options.index(current) if current in options else 0
+    default = default if default is not None else options[0]
+    by_text = {str(o): o for o in options}
+    current = _remember(key, default, lambda text: by_text.get(text, default))
+    index = (
+        options.index(current)
+        if current in options
+        else (options.index(default) if default in options else 0)
+    )
     value = (widget or st.selectbox)(label, options, index=index, key=widget_key(key), **kwargs)
-    _keep(key, value)
+    _keep(key, value, default)
     return value
 
 
 def number(label: str, key: str, **kwargs):
-    value = st.number_input(label, value=_remember(key, None), key=widget_key(key), **kwargs)
+    value = st.number_input(label, value=_remember(key, None, int), key=widget_key(key), **kwargs)
     _keep(key, value)
     return value
 
 
 def check(label: str, key: str, widget=None, **kwargs) -> bool:
-    value = (widget or st.checkbox)(label, value=_remember(key, False), key=widget_key(key), **kwargs)
+    value = (widget or st.checkbox)(
+        label, value=_remember(key, False, lambda text: text == "1"), key=widget_key(key), **kwargs
+    )
     _keep(key, value)
     return value

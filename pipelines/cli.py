@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,18 +20,6 @@ from pipelines.lib import warehouse as wh
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one clear line, exit 2
         self.exit(2, f"rollcall: {message}\n")
-
-
-def _days(value: str) -> int:
-    try:
-        days = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--within takes a whole number of days, not {value!r}") from None
-    if not 0 <= days <= cohorts.MAX_WITHIN_DAYS:
-        raise argparse.ArgumentTypeError(
-            f"--within takes days from 0 to {cohorts.MAX_WITHIN_DAYS} (100 years), not {days}"
-        )
-    return days
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,17 +54,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     c = sub.add_parser("cohort", help="who did A [but not B] [within N days]")
-    c.add_argument("--campaign", required=True)
-    c.add_argument("--did", required=True, choices=cohorts.EVENTS, metavar="EVENT")
-    c.add_argument("--did-not", choices=cohorts.EVENTS, metavar="EVENT")
-    c.add_argument("--within", type=_days, metavar="DAYS")
-    c.add_argument("--province")
-    c.add_argument("--state")
-    c.add_argument("--district")
-    c.add_argument("--affiliate")
-    c.add_argument("--language", choices=cohorts.LANGUAGES)
-    c.add_argument("--reachable", choices=cohorts.CHANNELS)
-    c.add_argument("--include-machine-opens", action="store_true")
+    cohorts.add_arguments(c)  # the one cohort schema (pipelines/lib/cohorts.py FIELDS)
     c.add_argument("--count", action="store_true", help="print only the number")
     c.add_argument("--format", choices=("csv", "parquet", "json"), default="csv")
     c.add_argument("--out", help="write to this file (atomically) instead of standard output")
@@ -85,22 +64,6 @@ def parser() -> argparse.ArgumentParser:
 
     cli_segments.add_parser(sub)
     return p
-
-
-def _cohort_from(args) -> cohorts.Cohort:
-    return cohorts.Cohort(
-        campaign=args.campaign,
-        did=args.did,
-        did_not=args.did_not,
-        within_days=args.within,
-        province=args.province,
-        state=args.state,
-        district=args.district,
-        affiliate=args.affiliate,
-        language=args.language,
-        reachable=args.reachable,
-        include_machine_opens=args.include_machine_opens,
-    )
 
 
 def _write(table, fmt: str, out: str | None) -> None:
@@ -134,21 +97,19 @@ def _check_out(out: str | None) -> None:
         return
     target = Path(out)
     if not out.strip() or target.is_dir() or out.endswith(os.sep):
-        raise cohorts.CohortError(
-            f"--out {out} is a folder: name a file in it (for example {target / 'cohort.csv'})"
-        )
+        raise cohorts.CohortError("out_is_folder", out=out, example=str(target / "cohort.csv"))
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise cohorts.CohortError(f"--out {out}: there is no folder {folder}; create it first")
+        raise cohorts.CohortError("out_no_folder", out=out, folder=str(folder))
     if not os.access(folder, os.W_OK):
-        raise cohorts.CohortError(f"--out {out}: the folder {folder} is not writable")
+        raise cohorts.CohortError("out_not_writable", out=out, folder=str(folder))
 
 
 def cmd_cohort(args) -> int:
     if args.format == "parquet" and not args.out:
-        raise cohorts.CohortError("--format parquet needs --out FILE")
+        raise cohorts.CohortError("parquet_needs_out")
     _check_out(args.out)
-    cohort = _cohort_from(args)
+    cohort = cohorts.Cohort.from_flags(args)
     with wh.connect_read(wh.warehouse_path(args.warehouse)) as con:
         if args.count:
             print(cohorts.count(con, cohort))
@@ -206,9 +167,11 @@ def cmd_demo(args) -> int:
     summary = run_all(landing, warehouse, progress=_terminal_progress())
     print(f"published {summary.warehouse}: " + ", ".join(f"{n:,} {k}" for k, n in summary.rows.items()))
     with wh.connect_read(warehouse) as con:
+        # The campaign the dashboard opens on (dashboards/ui.py opens_on): the newest whose ask is
+        # a call, with an email, not a follow-up.
         campaign = con.sql(
             "select campaign_id from marts.campaigns where ask = 'call' and email_campaign_id is not null "
-            "order by starts, campaign_id limit 1"
+            "and follow_up_of is null order by starts desc, campaign_id limit 1"
         ).fetchall()[0][0]
         cohort = cohorts.Cohort(campaign=campaign, did="opened", did_not="called", within_days=7)
         table = cohorts.members(con, cohort)
@@ -218,9 +181,30 @@ def cmd_demo(args) -> int:
     )
     pacsv.write_csv(table.slice(0, 10), sys.stdout.buffer)
     sys.stdout.flush()
+    _demo_segment(landing, warehouse, cohort)
     if not args.no_dashboard:
         return cmd_dashboard(args)
     return 0
+
+
+def _demo_segment(landing: Path, warehouse: Path, cohort: cohorts.Cohort) -> None:
+    """One saved segment (10% held out), so the Follow-up page is never empty on first sight."""
+    from pipelines.lib import segments as seg
+    from pipelines.run import run_all
+
+    path = seg.segments_path(landing)
+    if seg.load(path):
+        return
+    entry = seg.define(
+        dataclasses.replace(cohort, reachable="sms"),
+        name_en="Opened, did not call within 7 days",
+        name_fr="A ouvert, sans appeler dans les 7 jours",
+        channel="sms",
+        segment_id="demo-opened-not-called",
+    )
+    segment = seg.save(path, entry)
+    run_all(landing, warehouse, job="segments_build")
+    print(f"saved segment {segment.id!r} ({segment.holdout}% held out) → {path}; built")
 
 
 def cmd_dashboard(args) -> int:
@@ -230,7 +214,12 @@ def cmd_dashboard(args) -> int:
     if not app.exists():
         print("rollcall: the dashboard is not built yet", file=sys.stderr)
         return 1
-    env = dict(os.environ, ROLLCALL_WAREHOUSE=str(wh.warehouse_path()), ROLLCALL_USERS=str(auth.users_path()))
+    env = dict(
+        os.environ,
+        ROLLCALL_WAREHOUSE=str(wh.warehouse_path()),
+        ROLLCALL_USERS=str(auth.users_path()),
+        ROLLCALL_LANDING=str(wh.landing_path()),  # segments.yml, for "save as a segment"
+    )
     if args.command == "demo" and "ROLLCALL_USERS" not in os.environ and not auth.users_path().exists():
         env["ROLLCALL_USERS"] = str(auth.DEMO_USERS)
         print(

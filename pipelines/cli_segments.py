@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib import actionnetwork as an
+from pipelines.lib import cohorts
 from pipelines.lib import segments as seg
 from pipelines.lib import warehouse as wh
 
@@ -36,6 +37,19 @@ def add_parser(sub) -> None:
             p.add_argument("--segment", metavar="ID", help="only this segment (default: all)")
 
     common(actions.add_parser("list", help="the segments of segments.yml and their members"), one=False)
+    add = actions.add_parser("add", help="save a cohort question as a segment in segments.yml")
+    common(add, one=False)
+    add.add_argument("--id", help="the segment's id (default: from --name-en)")
+    add.add_argument("--name-en", required=True)
+    add.add_argument("--name-fr", required=True)
+    add.add_argument("--channel", required=True, choices=cohorts.CHANNELS)
+    add.add_argument("--holdout", type=int, default=seg.DEFAULT_HOLDOUT, help="percent held out (0–50)")
+    add.add_argument("--outcome-event", choices=cohorts.EVENTS, help="default: the cohort's --did-not")
+    add.add_argument("--outcome-campaign", help="default: the cohort's campaign")
+    add.add_argument("--outcome-within", type=int, default=seg.DEFAULT_OUTCOME_DAYS, metavar="DAYS")
+    add.add_argument("--push", action="store_true", help="also push its treatment list to Action Network")
+    add.add_argument("--build", action="store_true", help="build it at once (else: on the next run)")
+    cohorts.add_arguments(add, exclude=("reachable",))  # the channel sets it
     build = actions.add_parser(
         "build", help="rebuild segments on the current marts, export, measure, publish"
     )
@@ -93,12 +107,72 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_add(args) -> int:
+    """Save a segment with `segments.save`, the one writer the builder page uses too."""
+    landing = wh.landing_path(args.landing)
+    entry = seg.define(
+        cohorts.Cohort.from_flags(args, reachable=args.channel),
+        name_en=args.name_en,
+        name_fr=args.name_fr,
+        channel=args.channel,
+        holdout=args.holdout,
+        outcome_event=args.outcome_event,
+        outcome_campaign=args.outcome_campaign,
+        outcome_days=args.outcome_within,
+        segment_id=args.id,
+        push=args.push,
+    )
+    segment = seg.save(seg.segments_path(landing), entry)
+    print(f"{segment.id} → {seg.segments_path(landing)}")
+    if args.build:
+        return cmd_build(args)
+    print("it is built on the next run (`rollcall run` or `rollcall segments build`)")
+    return 0
+
+
+def build_now(landing: Path, warehouse: Path) -> tuple[bool, str]:
+    """`rollcall segments build` in its own process (what the builder page's "save" runs).
+
+    The same code path as the command; it takes the run lock, so it refuses in
+    one line while a run holds the warehouse. Returns (ok, its last line).
+    """
+    import subprocess
+
+    if wh.is_busy(warehouse):
+        return False, f"a run is building {warehouse} right now; try again when it has published"
+    command = ["segments", "build", "--landing", str(landing), "--warehouse", str(warehouse)]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *command],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    lines = (done.stdout if done.returncode == 0 else done.stderr).strip().splitlines()
+    return done.returncode == 0, (lines[-1] if lines else "")
+
+
+def push_now(landing: Path, warehouse: Path, segment_id: str) -> tuple[bool, list[str]]:
+    """`rollcall segments push --segment ID` in its own process (the builder page's push button)."""
+    import subprocess
+
+    command = ["segments", "push", "--segment", segment_id, "--landing", str(landing)]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *command, "--warehouse", str(warehouse)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    return done.returncode == 0, (done.stdout + done.stderr).strip().splitlines()
+
+
 def cmd_build(args) -> int:
     from pipelines.run import run_all
 
     landing, warehouse = wh.landing_path(args.landing), wh.warehouse_path(args.warehouse)
     seg.load(seg.segments_path(landing))  # a broken file: one line, before anything runs
-    run_all(landing, warehouse, quiet=not args.verbose, job="segments_build")
+    run_all(landing, warehouse, quiet=not getattr(args, "verbose", False), job="segments_build")
     with wh.connect_read(warehouse) as con:
         rows = con.sql(
             """
@@ -161,4 +235,4 @@ def cmd_push(args) -> int:
     return 0
 
 
-_ACTIONS = {"list": cmd_list, "build": cmd_build, "export": cmd_export, "push": cmd_push}
+_ACTIONS = {"list": cmd_list, "add": cmd_add, "build": cmd_build, "export": cmd_export, "push": cmd_push}

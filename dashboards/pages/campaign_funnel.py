@@ -1,10 +1,18 @@
-"""Campaign funnel: delivered → opened → clicked → texted → called, per province/state or affiliate."""
+"""Campaign funnel: delivered → opened → clicked → texted → called, per province/state or affiliate.
+
+Each step counts people on its own (a person can call without opening, be texted
+without an email), so the steps are not nested: the chart is bars in the order
+of the steps, each with its share of the base, not a funnel shape.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+from babel.dates import format_timedelta
 
 from dashboards import queries, ui
 
@@ -21,7 +29,7 @@ if not campaigns:
     st.stop()
 c1, c2 = st.columns([3, 1])
 with c1:
-    campaign = ui.campaign_picker(T, campaigns, "fn_campaign", prefer=ui.has_email)
+    campaign = ui.campaign_picker(T, campaigns, "fn_campaign", prefer=ui.opens_on)
 with c2:
     machine = ui.check(T("cohort.machine_opens"), "fn_machine", widget=st.toggle)
 cid = campaign["campaign_id"]
@@ -37,16 +45,24 @@ for col, step in zip(cols, steps, strict=True):
     col.metric(T(f"event.{step}"), T.int(counts[step]))
     if base_step and step != base_step:
         col.caption(T("funnel.rate_of", rate=T.pct(rate), base=T(f"event.{base_step}").lower()))
+    if step == "called" and not ui.asks_call(campaign):
+        col.caption(T("funnel.called_not_asked"))
 
+# Bars in the order of the steps (not a funnel: a later step can be bigger than an earlier one).
+labels = [T(f"event.{s}") for s in steps]
 fig = go.Figure(
-    go.Funnel(
-        y=[T(f"event.{s}") for s in steps],
+    go.Bar(
+        y=labels,
         x=[counts[s] for s in steps],
+        orientation="h",
         text=[f"{T.int(counts[s])}" + (f" · {T.pct(counts[s] / base)}" if base else "") for s in steps],
-        textinfo="text",
+        textposition="auto",
+        hovertext=[f"{label}: {T.int(counts[s])}" for label, s in zip(labels, steps, strict=True)],
+        hoverinfo="text",
         marker={"color": [ui.COLORS[s] for s in steps]},
     )
 )
+fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"rangemode": "tozero"}, showlegend=False)
 st.plotly_chart(ui.style(fig, T, 320), width="stretch", key="fn_chart")
 st.caption(T("funnel.not_nested"))
 
@@ -115,4 +131,7 @@ else:
     )
     hist.update_layout(xaxis_title=T("funnel.after_open"), yaxis_title=T("funnel.people"))
     st.plotly_chart(ui.style(hist, T, 300), width="stretch", key="fn_ttc_chart")
-    st.caption(T("funnel.median", n=T.int(ttc["n"]), hours=T.dec(ttc["median_hours"])))
+    median = dt.timedelta(hours=float(ttc["median_hours"]))
+    # Babel words the duration in the page's language: "8 days", "8 jours", "5 hours".
+    duration = format_timedelta(median, threshold=1.5, locale=T.locale)
+    st.caption(T("funnel.median_time", n=T.int(ttc["n"]), duration=duration))

@@ -1,7 +1,16 @@
-"""Cohort builder: did A [but not B] [within N days], filtered; count, preview, CSV.
+"""Cohort builder: did A [but not B] [within N days], filtered; count, preview, CSV; save as a segment.
 
 Asks the cohort engine exactly what `rollcall cohort` asks it, so the number
-here is the number there (the page shows the equivalent command).
+here is the number there (the page shows the equivalent command). The
+question is the one cohort schema (`cohorts.FIELDS`); its errors are codes
+worded from the catalogues (`cohort.error.<code>`).
+
+An admin can save the question as a segment (segments.yml through
+`segments.save`, the writer `rollcall segments add` uses), build it at once
+(`rollcall segments build` in its own process: it refuses in one line while a
+run holds the warehouse), download its treatment list and push it to Action
+Network. Affiliate-scoped users cannot save segments: a segment is the whole
+organisation's (its control group and its lift are measured over everyone).
 """
 
 from __future__ import annotations
@@ -13,6 +22,8 @@ import streamlit as st
 
 from dashboards import queries, ui
 from pipelines.lib import cohorts
+from pipelines.lib import segments as seg
+from pipelines.lib import warehouse as wh
 
 T = ui.texts()
 me = ui.user()
@@ -41,7 +52,7 @@ EVENTS = list(cohorts.EVENTS)
 # ---------------------------------------------------------------- the question
 q1, q2, q3, q4 = st.columns([4, 2, 2, 2])
 with q1:
-    campaign = ui.campaign_picker(T, campaigns, "cb_campaign", prefer=ui.has_email)
+    campaign = ui.campaign_picker(T, campaigns, "cb_campaign", prefer=ui.opens_on)
 with q2:
     did = ui.select(
         T("cohort.did"),
@@ -106,31 +117,58 @@ with f5:
         lambda c: T(f"reachable.{c}"),
     )
 machine = ui.check(T("cohort.machine_opens"), "cb_machine", help=T("cohort.machine_opens_help"))
+if not ui.asks_call(campaign) and "called" in (did, did_not):
+    # A click (or other) campaign asks nobody to call: "called" is only a call to its numbers.
+    st.info(T("cohort.not_a_call_campaign", ask=campaign["ask"]))
 
 # ---------------------------------------------------------------- ask the engine
-if did_not is not None and did_not == did:
-    st.warning(T("cohort.same_event"))
-    st.stop()
+# The widgets' answers, by the one schema's field names (cohorts.FIELDS).
+FIELD_LABELS = {
+    "campaign": "common.campaign",
+    "did": "cohort.did",
+    "did_not": "cohort.did_not",
+    "within_days": "cohort.within",
+    "province": "cohort.geo",
+    "state": "cohort.geo",
+    "district": "cohort.district",
+    "affiliate": "cohort.affiliate",
+    "language": "cohort.language",
+    "reachable": "cohort.reachable",
+    "include_machine_opens": "cohort.machine_opens",
+}
+
+
+def error_text(exc: cohorts.CohortError) -> str:
+    """A CohortError in the page's language: its code's message, its fields named by their labels."""
+    params = {k: (repr(v) if k == "value" else v) for k, v in exc.params.items()}
+    if "field" in params:
+        params["name"] = T(FIELD_LABELS[params.pop("field")])
+    if isinstance(params.get("choices"), list | tuple):
+        params["choices"] = ", ".join(map(str, params["choices"]))
+    return T(f"cohort.error.{exc.code}", **params)
+
+
 province = state = None
 if geo is not None:
     country, code = geo.split(":")
     province, state = (code, None) if country == "CA" else (None, code)
+answers = {
+    "campaign": campaign["campaign_id"],
+    "did": did,
+    "did_not": did_not,
+    "within_days": None if did_not is None or within is None else int(within),
+    "province": province,
+    "state": state,
+    "district": district,
+    "affiliate": affiliate,
+    "language": language,
+    "reachable": reachable,
+    "include_machine_opens": machine,
+}
 try:
-    cohort = cohorts.Cohort(
-        campaign=campaign["campaign_id"],
-        did=did,
-        did_not=did_not,
-        within_days=None if did_not is None or within is None else int(within),
-        province=province,
-        state=state,
-        district=district,
-        affiliate=affiliate,
-        language=language,
-        reachable=reachable,
-        include_machine_opens=machine,
-    )
+    cohort = cohorts.Cohort(**answers)
 except cohorts.CohortError as exc:
-    st.warning(str(exc))
+    st.warning(error_text(exc))
     st.stop()
 
 n, preview = queries.cohort_summary(cohort, me.scope)
@@ -151,23 +189,8 @@ with right:
 
 
 def command() -> str:
-    """The same question as a `rollcall cohort` command line."""
-    args = ["rollcall", "cohort", "--campaign", cohort.campaign, "--did", cohort.did]
-    for flag, value in (
-        ("--did-not", cohort.did_not),
-        ("--within", cohort.within_days),
-        ("--province", cohort.province),
-        ("--state", cohort.state),
-        ("--district", cohort.district),
-        ("--affiliate", cohort.affiliate or me.scope),
-        ("--language", cohort.language),
-        ("--reachable", cohort.reachable),
-    ):
-        if value is not None:
-            args += [flag, str(value)]
-    if cohort.include_machine_opens:
-        args.append("--include-machine-opens")
-    return shlex.join([*args, "--count"])
+    """The same question as a `rollcall cohort` command line (the schema's own flags)."""
+    return shlex.join(["rollcall", "cohort", *cohort.to_flags(scope_affiliate=me.scope), "--count"])
 
 
 with st.expander(T("cohort.same_as_cli")):
@@ -205,3 +228,162 @@ elif st.button(T("cohort.prepare", n=T.int(n)), icon=":material/description:", k
     st.session_state["cb_prepared"] = (prepared_key, queries.cohort_csv(cohort, me.scope))
     st.rerun()
 st.caption(T("cohort.download_help"))
+
+# ---------------------------------------------------------------- save as a segment
+st.divider()
+st.subheader(T("segment.title"))
+if me.scope is not None:
+    st.caption(T("segment.admins_only"))
+    st.stop()
+st.caption(T("segment.intro"))
+landing, warehouse = wh.landing_path(), wh.warehouse_path()
+segments_file = seg.segments_path(landing)
+by_id = {c["campaign_id"]: c for c in campaigns}
+
+
+def segment_error(exc: seg.SegmentError) -> str:
+    """The errors a person can make in the form, in the page's language; any other as its one line."""
+    if exc.code in ("duplicate_id", "bad_id", "no_name"):
+        return T(f"segment.error.{exc.code}", id=exc.params.get("id", ""))
+    return str(exc)
+
+
+with st.form("cb_save_segment"):
+    n1, n2 = st.columns(2)
+    name_en = n1.text_input(T("segment.name_en"), key="seg_name_en")
+    name_fr = n2.text_input(T("segment.name_fr"), key="seg_name_fr")
+    o1, o2, o3, o4, o5 = st.columns([2, 2, 2, 4, 2])
+    channel = o1.radio(
+        T("segment.channel"),
+        cohorts.CHANNELS,
+        index=cohorts.CHANNELS.index(reachable or "sms"),
+        format_func=lambda c: T(f"segment.channel_{c}"),
+        key="seg_channel",
+    )
+    holdout = o2.number_input(
+        T("segment.holdout"),
+        min_value=0,
+        max_value=50,
+        value=seg.DEFAULT_HOLDOUT,
+        step=1,
+        key="seg_holdout",
+        help=T("segment.holdout_help"),
+    )
+    outcome_event = o3.selectbox(
+        T("segment.outcome_event"),
+        EVENTS,
+        index=EVENTS.index(did_not or "called"),
+        format_func=lambda e: T(f"event.{e}"),
+        key="seg_outcome_event",
+    )
+    outcome_campaign = o4.selectbox(
+        T("segment.outcome_campaign"),
+        list(by_id),
+        index=list(by_id).index(campaign["campaign_id"]),
+        format_func=lambda cid: T.campaign_name(by_id[cid]),
+        key="seg_outcome_campaign",
+    )
+    outcome_days = o5.number_input(
+        T("segment.outcome_days"),
+        min_value=1,
+        max_value=365,
+        value=int(within) if did_not and within else seg.DEFAULT_OUTCOME_DAYS,
+        step=1,
+        key="seg_outcome_days",
+    )
+    push = st.checkbox(T("segment.push"), value=True, key="seg_push", help=T("segment.push_help"))
+    save = st.form_submit_button(T("segment.save"), type="primary", icon=":material/save:")
+
+if save:
+    from pipelines import cli_segments
+
+    entry = seg.define(
+        cohort,
+        name_en=name_en,
+        name_fr=name_fr,
+        channel=channel,
+        holdout=int(holdout),
+        outcome_event=outcome_event,
+        outcome_campaign=outcome_campaign,
+        outcome_days=int(outcome_days),
+        push=push,
+    )
+    try:
+        saved = seg.save(segments_file, entry)
+    except seg.SegmentError as exc:
+        st.error(segment_error(exc))
+    else:
+        with st.spinner(T("segment.building")):
+            built_ok, line = cli_segments.build_now(landing, warehouse)
+        st.session_state["cb_built"] = (saved.id, built_ok, line)
+        st.session_state.setdefault("choices", {})["cb_segment"] = saved.id
+        st.session_state.pop(ui.widget_key("cb_segment"), None)
+
+last = st.session_state.get("cb_built")
+if last is not None:
+    sid, built_ok, line = last
+    if built_ok:
+        st.success(T("segment.built", id=sid))
+    else:
+        st.warning(T("segment.not_built_now", id=sid, why=line))
+
+# ---------------------------------------------------------------- saved segments: treatment list, push
+try:
+    saved_segments = {s.id: s for s in seg.load(segments_file)}
+except seg.SegmentError as exc:
+    st.error(str(exc))
+    st.stop()
+if not saved_segments:
+    st.info(T("segment.none"))
+    st.stop()
+segment = saved_segments[
+    ui.select(
+        T("segment.choose"),
+        list(saved_segments),
+        "cb_segment",
+        default=list(saved_segments)[-1],
+        format_func=lambda i: saved_segments[i].name_fr if T.lang == "fr" else saved_segments[i].name_en,
+    )
+]
+if segment.id not in queries.built_segments():
+    st.info(T("segment.not_built", id=segment.id))
+    st.stop()
+treatment = queries.segment_treatment(segment)
+s1, s2, s3 = st.columns(3)
+s1.metric(T("segment.treatment"), T.int(treatment["rows"]))
+s2.metric(T("segment.held_out", percent=T.int(segment.holdout)), T.int(treatment["held_out"]))
+s3.metric(T("segment.unreachable"), T.int(treatment["unreachable"]))
+st.caption(T(f"segment.treatment_help_{segment.channel}"))
+d1, d2, d3 = st.columns([3, 2, 2])
+with d1:
+    st.download_button(
+        T("segment.download", n=T.int(treatment["rows"])),
+        data=treatment["csv"],
+        file_name=f"{segment.id}-treatment.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="seg_download",
+        disabled=treatment["rows"] == 0,
+    )
+with d2:
+    pushed = st.button(
+        T("segment.push_now"),
+        icon=":material/send:",
+        key="seg_push_now",
+        disabled="actionnetwork" not in segment.destinations,
+        help=None if "actionnetwork" in segment.destinations else T("segment.no_push"),
+    )
+with d3:
+    st.page_link("pages/follow_up.py", label=T("segment.see_lift"), icon=":material/replay:")
+if pushed:
+    import os
+
+    from pipelines import cli_segments
+
+    if not os.environ.get("ROLLCALL_AN_TOKEN"):
+        st.info(T("segment.push_skipped"))
+    else:
+        with st.spinner(T("segment.pushing")):
+            pushed_ok, lines = cli_segments.push_now(landing, warehouse, segment.id)
+        (st.success if pushed_ok else st.error)("\n\n".join(lines[-5:]))

@@ -1,4 +1,10 @@
-"""Follow-up: did the follow-up text bring calls? The texted against the untexted parent cohort."""
+"""Follow-up: did the follow-up text bring calls? The texted against the untexted parent cohort,
+then the saved segments' held-out lift (treatment against a random control).
+
+The texted and the untexted chose themselves (who had a phone, who was picked):
+their difference is shown with an interval and a small-sample warning, and
+the page points to the held-out lift as the measure of what a text did.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +57,21 @@ m2.metric(T("follow.control"), T.pct(rate_c), help=T("follow.group_help", n=T.in
 m2.caption(T("follow.called_of", called=T.int(control["called"]), people=T.int(control["people"])))
 lift = None if rate_t is None or rate_c is None else (rate_t - rate_c) * 100
 m3.metric(T("follow.lift"), "—" if lift is None else T("follow.points", n=T.dec(lift)))
+interval = queries.difference_interval(
+    texted["called"], texted["people"], control["called"], control["people"]
+)
+if interval is not None:
+    m3.caption(T("follow.interval_of", low=T.dec(interval[0] * 100), high=T.dec(interval[1] * 100)))
+if min(texted["people"], control["people"]) < queries.SMALL_GROUP:
+    st.warning(
+        T(
+            "follow.small_sample",
+            texted=T.int(texted["people"]),
+            control=T.int(control["people"]),
+            least=T.int(queries.SMALL_GROUP),
+        )
+    )
+st.caption(T("follow.self_selected"))
 
 # Cumulative share of each group that has called, day by day from the follow-up's start.
 last = max(
@@ -74,7 +95,11 @@ for name, g, colour in (("texted", texted, "texted_group"), ("control", control,
         hovertext=[f"{T.date(d)}: {T.pct(s)}" for d, s in zip(days, share, strict=True)],
         hoverinfo="text",
     )
-fig.update_layout(yaxis={"tickformat": ".0%", "title": T("follow.cumulative")})
+# A share axis from 0 (never −100%…100% when nobody has called yet), to a little above the top.
+top = max([v for g in fig.data for v in g.y if v is not None] + [0.0])
+fig.update_layout(
+    yaxis={"tickformat": ".0%", "title": T("follow.cumulative"), "range": [0, max(0.1, min(1.0, top * 1.15))]}
+)
 ui.date_ticks(fig, T, days)
 st.plotly_chart(ui.style(fig, T, 380), width="stretch", key="fu_chart")
 st.caption(T("follow.method"))
@@ -118,9 +143,15 @@ else:
             T("follow.held_out"): [share(r, "control") for r in measured],
             T("follow.lift"): [points(r["lift"]) for r in measured],
             T("follow.interval"): [
-                f"{points(r['lift_ci_low'])} … {points(r['lift_ci_high'])}" for r in measured
+                T("follow.not_yet")
+                if r["lift_ci_low"] is None
+                else f"{points(r['lift_ci_low'])} … {points(r['lift_ci_high'])}"
+                for r in measured
             ],
         }
     )
     st.dataframe(lift_table, hide_index=True, width="stretch")
+    # The lift fills in as outcomes arrive: say when a segment cannot be judged yet.
+    if any(min(r["n_treatment"], r["n_control"]) < queries.SMALL_GROUP for r in measured):
+        st.warning(T("follow.segments_small", least=T.int(queries.SMALL_GROUP)))
     st.caption(T("follow.segments_method"))

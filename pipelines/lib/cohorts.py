@@ -4,6 +4,15 @@ One module answers every cohort question, for the CLI, the dashboard and the
 exports alike. The SQL is assembled only from fixed fragments chosen by
 validated names; every value a person typed is a bound parameter.
 
+One schema for a cohort question: `FIELDS` below. Each field says its name
+in the `Cohort` dataclass, its CLI flag and its segments.yml key, and the CLI
+parser (`add_arguments`), the CLI reader (`Cohort.from_flags`), segments.yml
+(`Cohort.from_mapping` / `to_mapping`), the builder page (`Cohort(**values)`,
+`to_flags`) all read it. A question that cannot be asked raises
+`CohortError(code, **params)`: the CLI prints `str(error)` (one English line
+naming the flags), segments.yml `error.text("yaml")` (naming its keys), and the
+page `cohort.error.<code>` from the EN/FR catalogues.
+
 Meanings (DESIGN.md):
 - A cohort is the people with a first A for the campaign.
 - Without `within_days`, "but not B" keeps those with no B for the campaign
@@ -38,8 +47,87 @@ COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Field:
+    """One part of a cohort question, as every surface names it."""
+
+    name: str  # the Cohort attribute (and the page's key)
+    flag: str  # the `rollcall cohort` flag
+    key: str | None  # the segments.yml key under `cohort:` (None: not written there)
+    kind: str  # text | event | days | geo | choice | switch
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    help: str | None = None
+
+    def label(self, surface: str) -> str:
+        """How an error names this field: `--did-not` on the CLI, `did_not` in segments.yml."""
+        return self.flag if surface == "cli" else (self.key or self.name)
+
+
+FIELDS = (
+    Field("campaign", "--campaign", "campaign", "text", required=True),
+    Field("did", "--did", "did", "event", EVENTS, required=True),
+    Field("did_not", "--did-not", "did_not", "event", EVENTS),
+    Field("within_days", "--within", "within", "days"),
+    Field("province", "--province", "province", "geo"),
+    Field("state", "--state", "state", "geo"),
+    Field("district", "--district", "district", "text"),
+    Field("affiliate", "--affiliate", "affiliate", "text"),
+    Field("language", "--language", "language", "choice", LANGUAGES),
+    Field("reachable", "--reachable", None, "choice", CHANNELS),  # a segment's channel sets it
+    Field("include_machine_opens", "--include-machine-opens", "include_machine_opens", "switch"),
+)
+BY_NAME = {f.name: f for f in FIELDS}
+BY_KEY = {f.key: f for f in FIELDS if f.key}
+
+# The one English line per error code ({name}, {did}, … are field labels on the surface used).
+MESSAGES = {
+    "no_campaign": "a cohort needs a campaign",
+    "no_did": "a cohort needs {did}",
+    "not_an_event": "{name} must be one of {choices}, not {value!r}",
+    "not_a_choice": "{name} must be {choices}, not {value!r}",
+    "within_without_did_not": "{within} needs {did_not} (within N days of doing what?)",
+    "bad_days": "{within} must be a whole number of days from 0 to 36525 (100 years), not {value!r}",
+    "out_is_folder": "--out {out} is a folder: name a file in it (for example {example})",
+    "out_no_folder": "--out {out}: there is no folder {folder}; create it first",
+    "out_not_writable": "--out {out}: the folder {folder} is not writable",
+    "same_event": "{did} and {did_not} name the same event: the cohort would be empty",
+    "province_and_state": "{province} and {state} cannot both be given (one is Canadian, one US)",
+    "bad_geo": "{name} takes a two-letter code such as ON or OH, not {value!r}",
+    "unknown_key": "unknown key {value!r} (known: {choices})",
+    "unknown_campaign": "unknown campaign {value!r}; known: {choices}",
+    "parquet_needs_out": "--format parquet needs --out FILE",
+}
+
+
 class CohortError(ValueError):
-    """A cohort question that cannot be asked; the message is one line for a person."""
+    """A cohort question that cannot be asked: a `code` with `params`, worded per surface.
+
+    `str(error)` is the CLI's one English line; `text("yaml")` names segments.yml
+    keys instead of flags; the page words `code` from its catalogues.
+    """
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(self.text("cli"))
+
+    def text(self, surface: str = "cli") -> str:
+        labels = {f.name: f.label(surface) for f in FIELDS}
+        labels["within"] = labels["within_days"]
+        values = dict(self.params)
+        if "field" in values:
+            values["name"] = BY_NAME[values["field"]].label(surface)
+        if isinstance(values.get("choices"), tuple | list):
+            values["choices"] = (
+                _either(values["choices"]) if self.code == "not_a_choice" else ", ".join(values["choices"])
+            )
+        return MESSAGES[self.code].format(**{**labels, **values})
+
+
+def _either(choices) -> str:
+    choices = list(choices)
+    return " or ".join(choices) if len(choices) <= 2 else ", ".join(choices[:-1]) + " or " + choices[-1]
 
 
 @dataclass(frozen=True)
@@ -58,46 +146,112 @@ class Cohort:
 
     def __post_init__(self) -> None:
         if not self.campaign:
-            raise CohortError("a cohort needs a campaign")
+            raise CohortError("no_campaign")
         for name in ("did", "did_not"):
             value = getattr(self, name)
             if value is not None and value not in EVENTS:
-                raise CohortError(
-                    f"--{name.replace('_', '-')} must be one of {', '.join(EVENTS)}, not {value!r}"
-                )
+                raise CohortError("not_an_event", field=name, value=value, choices=EVENTS)
         if self.did is None:
-            raise CohortError("a cohort needs --did")
+            raise CohortError("no_did")
         if self.within_days is not None:
             if self.did_not is None:
-                raise CohortError("--within needs --did-not (within N days of doing what?)")
+                raise CohortError("within_without_did_not")
             if (
                 isinstance(self.within_days, bool)
                 or not isinstance(self.within_days, int)
                 or not 0 <= self.within_days <= MAX_WITHIN_DAYS
             ):
-                raise CohortError(
-                    f"--within must be a whole number of days from 0 to {MAX_WITHIN_DAYS} (100 years), "
-                    f"not {self.within_days!r}"
-                )
+                raise CohortError("bad_days", value=self.within_days)
         if self.did_not is not None and self.did_not == self.did:
-            raise CohortError("--did and --did-not name the same event: the cohort would be empty")
+            raise CohortError("same_event")
         if self.province and self.state:
-            raise CohortError("--province and --state cannot both be given (one is Canadian, one US)")
+            raise CohortError("province_and_state")
         for name in ("province", "state"):
             value = getattr(self, name)
             if value is not None:
-                if not (len(value) == 2 and value.isalpha()):
-                    raise CohortError(f"--{name} takes a two-letter code such as ON or OH, not {value!r}")
+                if not (isinstance(value, str) and len(value) == 2 and value.isalpha()):
+                    raise CohortError("bad_geo", field=name, value=value)
                 object.__setattr__(self, name, value.upper())
-        if self.language is not None and self.language not in LANGUAGES:
-            raise CohortError(f"--language must be en or fr, not {self.language!r}")
-        if self.reachable is not None and self.reachable not in CHANNELS:
-            raise CohortError(f"--reachable must be email or sms, not {self.reachable!r}")
+        for name in ("language", "reachable"):
+            value = getattr(self, name)
+            if value is not None and value not in BY_NAME[name].choices:
+                raise CohortError("not_a_choice", field=name, value=value, choices=BY_NAME[name].choices)
 
     def describe(self) -> dict:
         return {
             f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, False)
         }
+
+    # --- the one schema, read and written on each surface --------------------
+
+    @classmethod
+    def from_flags(cls, args, **fixed) -> Cohort:
+        """From `rollcall cohort`'s parsed flags (`add_arguments`)."""
+        values = {f.name: getattr(args, f.name, None) for f in FIELDS}
+        values["include_machine_opens"] = bool(values["include_machine_opens"])
+        return cls(**{**values, **fixed})
+
+    @classmethod
+    def from_mapping(cls, question: dict, **fixed) -> Cohort:
+        """From segments.yml's `cohort:` mapping (its keys are FIELDS' `key`); `fixed` adds fields."""
+        unknown = sorted(set(question) - set(BY_KEY))
+        if unknown:
+            raise CohortError("unknown_key", value=unknown[0], choices=sorted(BY_KEY))
+        values = {BY_KEY[k].name: v for k, v in question.items()}
+        values["campaign"] = str(values.get("campaign") or "")
+        values["include_machine_opens"] = bool(values.get("include_machine_opens", False))
+        return cls(**{**values, **fixed})
+
+    def to_mapping(self) -> dict:
+        """The question as segments.yml writes it (what `from_mapping` reads back)."""
+        return {
+            f.key: getattr(self, f.name)
+            for f in FIELDS
+            if f.key and getattr(self, f.name) not in (None, False)
+        }
+
+    def to_flags(self, scope_affiliate: str | None = None) -> list[str]:
+        """The question as `rollcall cohort` flags (what `from_flags` reads back)."""
+        args: list[str] = []
+        for f in FIELDS:
+            value = getattr(self, f.name)
+            if f.name == "affiliate" and value is None:
+                value = scope_affiliate
+            if f.kind == "switch":
+                args += [f.flag] if value else []
+            elif value is not None:
+                args += [f.flag, str(value)]
+        return args
+
+
+def add_arguments(parser, exclude: tuple[str, ...] = ()) -> None:
+    """The cohort question's flags on an argparse parser (dest = the Cohort field)."""
+    for f in FIELDS:
+        if f.name in exclude:
+            continue
+        if f.kind == "switch":
+            parser.add_argument(f.flag, dest=f.name, action="store_true")
+            continue
+        kwargs: dict = {"dest": f.name, "required": f.required, "help": f.help}
+        if f.kind == "event":
+            kwargs.update(choices=f.choices, metavar="EVENT")
+        elif f.kind == "choice":
+            kwargs["choices"] = f.choices
+        elif f.kind == "days":
+            kwargs.update(type=_days, metavar="DAYS")
+        parser.add_argument(f.flag, **kwargs)
+
+
+def _days(value: str) -> int:
+    import argparse
+
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--within takes a whole number of days, not {value!r}") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"--within takes days ≥ 0, not {days}")
+    return days
 
 
 def _first_column(event: str, include_machine_opens: bool) -> str:
@@ -189,7 +343,7 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
 def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str) -> None:
     known = [c for (c,) in con.sql("select campaign_id from marts.campaigns order by 1").fetchall()]
     if campaign not in known:
-        raise CohortError(f"unknown campaign {campaign!r}; known: {', '.join(known) or 'none'}")
+        raise CohortError("unknown_campaign", value=campaign, choices=known or ["none"])
 
 
 def count(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str | None = None) -> int:

@@ -23,10 +23,12 @@ assets and `rollcall segments …` are thin wrappers.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,7 @@ DEFAULT_FILE = "segments.yml"
 DESTINATIONS = ("csv", "parquet", "actionnetwork")
 ARMS = ("treatment", "control")
 DEFAULT_OUTCOME_DAYS = 7
+DEFAULT_HOLDOUT = 10  # percent held out when a segment is saved from the builder or `segments add`
 
 # channel → (marts.people column that identifies the person on it, reachability flag).
 # Fixed names only: SQL below picks among these, never formats user input in.
@@ -56,18 +59,6 @@ EXPORT_COLUMNS = {
 }
 
 SEGMENT_KEYS = {"id", "name", "cohort", "channel", "holdout", "destinations", "tag", "outcome"}
-COHORT_KEYS = {
-    "campaign",
-    "did",
-    "did_not",
-    "within",
-    "province",
-    "state",
-    "district",
-    "affiliate",
-    "language",
-    "include_machine_opens",
-}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 DDL = """
@@ -99,7 +90,15 @@ alter table segments.push_log add column if not exists seq bigint;
 
 
 class SegmentError(ValueError):
-    """A segments.yml that cannot be used, or a segment that cannot be built; one line for a person."""
+    """A segments.yml that cannot be used, or a segment that cannot be built; one line for a person.
+
+    `code` and `params` (when set) let the dashboard word the error in EN/FR.
+    """
+
+    def __init__(self, message: str, code: str | None = None, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,23 @@ class Segment:
     def arm(self, person_id: str) -> str:
         """The arm a person is first assigned to (stored, then never recomputed)."""
         return "control" if bucket(self.id, person_id) < self.holdout else "treatment"
+
+    def to_entry(self) -> dict:
+        """The segment as segments.yml writes it (what `load` reads back)."""
+        return {
+            "id": self.id,
+            "name": {"en": self.name_en, "fr": self.name_fr},
+            "channel": self.channel,
+            "holdout": self.holdout,
+            "cohort": self.cohort.to_mapping(),
+            "outcome": {
+                "event": self.outcome_event,
+                "campaign": self.outcome_campaign,
+                "within": self.outcome_days,
+            },
+            "destinations": list(self.destinations),
+            "tag": self.tag,
+        }
 
     def definition_row(self, now: dt.datetime) -> dict:
         question = {k: v for k, v in self.cohort.describe().items() if k != "reachable"}
@@ -183,20 +199,20 @@ def load(path: Path) -> list[Segment]:
 
 def _parse_segment(entry, path: Path) -> Segment:
     if not isinstance(entry, dict) or not entry.get("id"):
-        raise SegmentError(f"{path}: every segment needs an `id`")
+        raise SegmentError(f"{path}: every segment needs an `id`", "bad_id", id="")
     sid = str(entry["id"])
 
-    def fail(why: str):
-        raise SegmentError(f"{path}: segment {sid!r}: {why}")
+    def fail(why: str, code: str | None = None):
+        raise SegmentError(f"{path}: segment {sid!r}: {why}", code, id=sid)
 
     if not ID_PATTERN.match(sid):
-        fail("`id` must be lower-case letters, digits, - or _ (it names the export files)")
+        fail("`id` must be lower-case letters, digits, - or _ (it names the export files)", "bad_id")
     unknown = sorted(set(entry) - SEGMENT_KEYS)
     if unknown:
         fail(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(SEGMENT_KEYS))})")
     name = entry.get("name") or {}
     if not isinstance(name, dict) or not name.get("en") or not name.get("fr"):
-        fail("needs `name: {en: …, fr: …}`")
+        fail("needs `name: {en: …, fr: …}`", "no_name")
     channel = entry.get("channel")
     if channel not in cohorts.CHANNELS:
         fail(f"`channel` must be email or sms, not {channel!r}")
@@ -215,25 +231,11 @@ def _parse_segment(entry, path: Path) -> Segment:
     question = entry.get("cohort")
     if not isinstance(question, dict):
         fail("needs `cohort: {campaign: …, did: …}` (the cohort question)")
-    unknown = sorted(set(question) - COHORT_KEYS)
-    if unknown:
-        fail(f"cohort: unknown key {unknown[0]!r} (known: {', '.join(sorted(COHORT_KEYS))})")
     try:
-        cohort = cohorts.Cohort(
-            campaign=str(question.get("campaign") or ""),
-            did=question.get("did"),
-            did_not=question.get("did_not"),
-            within_days=question.get("within"),
-            province=question.get("province"),
-            state=question.get("state"),
-            district=question.get("district"),
-            affiliate=question.get("affiliate"),
-            language=question.get("language"),
-            reachable=channel,
-            include_machine_opens=bool(question.get("include_machine_opens", False)),
-        )
+        # The one cohort schema (cohorts.FIELDS) reads segments.yml's keys; errors name those keys.
+        cohort = cohorts.Cohort.from_mapping(question, reachable=channel)
     except cohorts.CohortError as exc:
-        fail("cohort: " + str(exc).replace("--did-not", "did_not").replace("--", ""))
+        fail("cohort: " + exc.text("yaml"))
 
     outcome = entry.get("outcome") or {}
     if not isinstance(outcome, dict):
@@ -259,6 +261,102 @@ def _parse_segment(entry, path: Path) -> Segment:
         outcome_event=event,
         outcome_days=days,
     )
+
+
+def slug(text: str) -> str:
+    """A segment id from a name: `Opened, not called (7 days)` → `opened-not-called-7-days`."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:63]
+
+
+@contextmanager
+def _locked(path: Path):
+    """One writer of segments.yml at a time (the CLI's `segments add`, the builder page)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def define(
+    cohort: cohorts.Cohort,
+    *,
+    name_en: str,
+    name_fr: str,
+    channel: str,
+    holdout: int = DEFAULT_HOLDOUT,
+    outcome_event: str | None = None,
+    outcome_campaign: str | None = None,
+    outcome_days: int = DEFAULT_OUTCOME_DAYS,
+    segment_id: str | None = None,
+    push: bool = False,
+) -> dict:
+    """A segments.yml entry from the builder's or `rollcall segments add`'s answers (`save` checks it)."""
+    sid = segment_id or slug(name_en or "")
+    return {
+        "id": sid,
+        "name": {"en": (name_en or "").strip(), "fr": (name_fr or "").strip()},
+        "channel": channel,
+        "holdout": holdout,
+        "cohort": cohort.to_mapping(),
+        "outcome": {
+            "event": outcome_event or cohort.did_not,
+            "campaign": outcome_campaign or cohort.campaign,
+            "within": outcome_days,
+        },
+        "destinations": ["csv", "parquet", *(["actionnetwork"] if push else [])],
+        "tag": f"rollcall: {sid}",
+    }
+
+
+def save(path: Path, entry: dict) -> Segment:
+    """Add one segment to segments.yml: the one writer, for `rollcall segments add` and the builder.
+
+    The entry is checked exactly as `load` checks the file; an id already in the
+    file is refused (SegmentError code `duplicate_id`), nothing is written then.
+    The entry is appended as text (the file's comments stay), the result read
+    back with `load` before it atomically replaces the file.
+    """
+    path = Path(path)
+    segment = _parse_segment(entry, path)
+    with _locked(path):
+        existing = load(path)
+        if any(s.id == segment.id for s in existing):
+            raise SegmentError(
+                f"{path}: a segment with id {segment.id!r} already exists; choose another name or id",
+                "duplicate_id",
+                id=segment.id,
+            )
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        doc = yaml.safe_load(old) if old.strip() else None
+        item = yaml.safe_dump([segment.to_entry()], sort_keys=False, allow_unicode=True, width=1000)
+        if doc is None:
+            text = (old + "\n" if old and not old.endswith("\n") else old) + "segments:\n" + item
+        else:
+            found = re.search(r"^segments:[ \t]*\n(?:\s*#.*\n|\s*\n)*([ \t]*)- ", old, re.MULTILINE)
+            indent = found.group(1) if found else ""
+            lines = "".join(indent + line if line.strip() else line for line in item.splitlines(True))
+            text = (old if old.endswith("\n") else old + "\n") + lines
+            expected = {**doc, "segments": [*doc["segments"], yaml.safe_load(item)[0]]}
+            try:
+                appended = yaml.safe_load(text)
+            except yaml.YAMLError:
+                appended = None
+            if appended != expected:  # a layout text cannot be appended to: write the whole file
+                text = yaml.safe_dump(expected, sort_keys=False, allow_unicode=True, width=1000)
+
+        def write(tmp: Path) -> None:
+            tmp.write_text(text, encoding="utf-8")
+            load(tmp)  # what readers will read: checked before it replaces the file
+
+        write_atomically(path, write)
+    return segment
 
 
 # --- building membership ----------------------------------------------------
@@ -431,6 +529,11 @@ def export_rows(con: duckdb.DuckDBPyConnection, segment: Segment) -> pa.Table:
     ).to_arrow_table()
 
 
+def upload(rows: pa.Table, segment: Segment) -> pa.Table:
+    """`export_rows` in the Action Network upload shape (the CSV export, the app's download)."""
+    return rows.select(list(EXPORT_COLUMNS[segment.channel]))
+
+
 def not_sent(con: duckdb.DuckDBPyConnection, segment: Segment) -> dict[str, int]:
     """Current members left out of an export: held out (control) and no longer reachable."""
     ident, reachable = CHANNEL_COLUMNS[segment.channel]
@@ -477,8 +580,7 @@ def export(
     result = ExportResult(segment.id, rows.num_rows)
     if "csv" in formats:
         target = Path(out_dir) / f"{segment.id}.csv"
-        upload = rows.select(list(EXPORT_COLUMNS[segment.channel]))
-        write_atomically(target, lambda tmp: pacsv.write_csv(upload, tmp))
+        write_atomically(target, lambda tmp: pacsv.write_csv(upload(rows, segment), tmp))
         result.files.append(target)
     if "parquet" in formats:
         target = Path(out_dir) / f"{segment.id}.parquet"

@@ -92,6 +92,15 @@ def attach_raw(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("attach '" + target.replace("'", "''") + "' as raw")
 
 
+def is_busy(warehouse: Path) -> bool:
+    """Whether a run holds the warehouse now (a hint: the run itself decides)."""
+    try:
+        with run_lock(warehouse):
+            return False
+    except WarehouseBusy:
+        return True
+
+
 @contextmanager
 def connect_build(path: Path):
     """A writing connection to the working file and its raw file (one writer at a time)."""

@@ -75,10 +75,12 @@ def free_port() -> int:
 class Server:
     """`streamlit run dashboards/app.py` on a free loopback port, stopped by `stop()`."""
 
-    def __init__(self, warehouse: Path, users: Path, log: Path):
+    def __init__(self, warehouse: Path, users: Path, log: Path, landing: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, ROLLCALL_WAREHOUSE=str(warehouse), ROLLCALL_USERS=str(users))
+        if landing is not None:  # segments.yml, for "save as a segment"
+            env["ROLLCALL_LANDING"] = str(landing)
         self.log = open(log, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
