@@ -5,7 +5,8 @@
    emailed to 30% of them (~28M SendGrid events, ~8.8 GB).
 2. Runs the baseline (bench/baseline.sql) and a full `rollcall run` on it,
    each in its own process, measuring wall time and peak memory.
-3. Lands a new day (about 1% more events) and runs `rollcall run` again.
+3. Lands a new day (about 1% more events) and runs `rollcall run` again,
+   then once more with nothing new (it should return at once, publishing nothing).
 4. Times cohort questions, p50/p95 over 20 runs each, as the CLI asks them
    (a fresh read-only connection per question).
 5. Prints the table and writes it to bench/results.md with the date and machine.
