@@ -38,6 +38,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.csv as pacsv
 
+from pipelines.lib.warehouse import build_path, raw_path
+
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 
@@ -239,8 +241,10 @@ def measure(args, landing: Path, work: Path) -> None:
     load = sum(v for k, v in steps.items() if k.startswith("ingest_"))
     transform = sum(v for k, v in steps.items() if "dbt" in k)
     print(f"  rollcall: {r_wall:.1f} s, peak {r_peak:.1f} GB, steps {json.dumps(steps)}", flush=True)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        sent = con.sql("select count(*) from raw.sendgrid_events").fetchall()[0][0]
+    # The events live in the raw file beside the build (never published).
+    with duckdb.connect(str(raw_path(build_path(warehouse))), read_only=True) as con:
+        sent = con.sql("select count(*) from sendgrid_events").fetchall()[0][0]
+    publish = steps.get("published_warehouse")
 
     rows = [
         ("load the landed files", load, baseline.get("load"), None),
@@ -252,6 +256,8 @@ def measure(args, landing: Path, work: Path) -> None:
         ),
         ("full build, landing → published marts (wall)", r_wall, b_wall, (r_peak, b_peak)),
     ]
+    if publish is not None:
+        rows.insert(2, ("publish (checkpoint, copy, fsync, rename)", publish, None, None, "—"))
     d_steps: dict = {}
     if not args.no_new_day:
         print("a new day …", flush=True)
@@ -283,6 +289,9 @@ def measure(args, landing: Path, work: Path) -> None:
                 f"{d_wall / r_wall:.1%} of the full build",
             )
         )
+        print("nothing new …", flush=True)
+        n_wall, n_peak, _ = rollcall_run(day, warehouse)
+        rows.append(("a run with nothing new (wall)", n_wall, None, (n_peak, None), "—"))
 
     print("cohorts …", flush=True)
     cohort_rows = cohort_timings(warehouse, args.runs)

@@ -413,3 +413,22 @@ def _change_alices_email(landing: Path) -> None:
     (landing / "people" / "zz-next-day.csv").write_text(
         NEW_PERSON + alice.replace(" Alice@Example.COM ", "alice.adams@example.com") + "\n"
     )
+
+
+def test_a_patch_through_whose_legs_land_on_different_days_equals_a_full_rebuild(built, tmp_path):
+    # Issue 13, item 6: the child leg lands a day before its parent. Until the
+    # parent lands the child has no activist, so no identifier: it is no
+    # unmatched identifier, and a daily build keeps no phantom (call, NULL) row.
+    landing, warehouse = _yesterday(built, tmp_path)
+    header, _, child, parent = NEXT_DAY_CALLS.splitlines()
+    with _decisions() as reasons:
+        (landing / "twilio_calls" / "day-1-child.csv").write_text(f"{header}\n{child}\n")
+        run_all(landing, warehouse)
+        (landing / "twilio_calls" / "day-2-parent.csv").write_text(f"{header}\n{parent}\n")
+        run_all(landing, warehouse)
+    assert reasons == [None, None]
+    _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
+    with wh.connect_read(warehouse) as con:
+        assert con.sql(
+            "select count(*) from marts.unmatched_identifiers where channel = 'call' and identifier is null"
+        ).fetchall() == [(0,)]

@@ -27,6 +27,10 @@ unmatched as (
     from {{ ref('touchpoints') }}
     where
         person_key is null
+        -- an event with no email or phone at all (a patch-through child leg
+        -- whose parent has not landed yet) has no identifier to report: once
+        -- the parent lands it has one, and is counted then (daily = full)
+        and identifier is not null
         -- folding: only the events loaded since the latest one counted
         and {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
     group by channel, identifier
