@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from pipelines.defs.transform.project import DBT, DBT_DIR
 from pipelines.lib import warehouse as wh
 from pipelines.lib.ingest import load_source
 from pipelines.run import run_all
+from tests.conftest import copy_built
 
 
 def key(person: str) -> str:
@@ -123,20 +123,6 @@ def _land_next_day(landing: Path, people: bool = True) -> None:
     (landing / "twilio_calls" / "next-day.csv").write_text(NEXT_DAY_CALLS)
 
 
-def _yesterday(built: dict, root: Path) -> tuple[Path, Path]:
-    """A copy of the session's landing folder and warehouse (published and build file)."""
-    landing = root / "landing"
-    shutil.copytree(built["landing"], landing)
-    warehouse = root / "warehouse.duckdb"
-    shutil.copyfile(built["warehouse"], warehouse)
-    for built_file, copy in (
-        (wh.build_path(built["warehouse"]), wh.build_path(warehouse)),
-        (wh.raw_path(wh.build_path(built["warehouse"])), wh.raw_path(wh.build_path(warehouse))),
-    ):
-        shutil.copyfile(built_file, copy)
-    return landing, warehouse
-
-
 @contextmanager
 def _decisions():
     """The full-refresh decisions the dbt asset takes while inside (None = incremental)."""
@@ -194,7 +180,7 @@ def _full_rebuild(landing: Path, root: Path) -> Path:
 
 
 def test_next_day_builds_incrementally_and_equals_a_full_rebuild(built, tmp_path):
-    landing, warehouse = _yesterday(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     _land_next_day(landing)
     with _decisions() as reasons:
         run_all(landing, warehouse)
@@ -249,7 +235,7 @@ def test_next_day_builds_incrementally_and_equals_a_full_rebuild(built, tmp_path
 def test_a_day_without_people_folds_the_summaries_and_equals_a_full_rebuild(built, tmp_path):
     # No person changed: weekly_activity and unmatched_identifiers add the
     # day to the rows held (macros/fold.sql) instead of recounting history.
-    landing, warehouse = _yesterday(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     _land_next_day(landing, people=False)
     with _decisions() as reasons:
         run_all(landing, warehouse)
@@ -297,7 +283,7 @@ def _email_reach(warehouse: Path) -> dict[str, tuple]:
 
 
 def test_a_group_resubscribe_a_day_after_the_unsubscribe_equals_a_full_rebuild(built, tmp_path):
-    landing, warehouse = _yesterday(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     assert _email_reach(warehouse) == {p: (True, None) for p in ("p-alice", "p-bruno", "p-fay")}
     with _decisions() as reasons:
         (landing / "sendgrid" / "post-101.json").write_text(json.dumps(SUPPRESSIONS_DAY))
@@ -319,7 +305,7 @@ def test_a_group_resubscribe_a_day_after_the_unsubscribe_equals_a_full_rebuild(b
 
 
 def test_a_changed_person_or_campaigns_yml_rebuilds_fully_and_equals_a_full_rebuild(built, tmp_path):
-    landing, warehouse = _yesterday(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     _land_next_day(landing)
     # Gus's 31-second call stops counting; the text campaign's window shrinks
     registry = (landing / "campaigns.yml").read_text()
@@ -339,7 +325,7 @@ def test_a_changed_person_or_campaigns_yml_rebuilds_fully_and_equals_a_full_rebu
 
 def test_a_person_whose_matched_email_changed_forces_a_full_refresh(built, tmp_path):
     # Alice's events to her old address are no longer hers: not absorbable.
-    landing, warehouse = _yesterday(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     _change_alices_email(landing)
     with wh.connect_build(wh.build_path(warehouse)) as con:
         assert full_refresh_reason(con) is None
@@ -349,7 +335,7 @@ def test_a_person_whose_matched_email_changed_forces_a_full_refresh(built, tmp_p
 
 def test_changed_dbt_models_force_a_full_refresh(built, tmp_path):
     # Tables built by other model code cannot be added to: the log keeps the models' digest.
-    _, warehouse = _yesterday(built, tmp_path)
+    _, warehouse = copy_built(built, tmp_path)
     with wh.connect_build(wh.build_path(warehouse)) as con:
         assert full_refresh_reason(con, models_sha256()) is None
         assert full_refresh_reason(con, "another version of the models") == "the dbt models changed"
@@ -394,7 +380,7 @@ def _daily_unique_tests(build: Path, root: Path) -> list[str]:
 def test_a_new_event_repeating_a_held_id_fails_the_daily_unique_test(built, tmp_path):
     # A daily build checks only the keys of rows loaded since the last build,
     # against every row held: a new row repeating an old key is caught.
-    _, warehouse = _yesterday(built, tmp_path)
+    _, warehouse = copy_built(built, tmp_path)
     build = wh.build_path(warehouse)
     assert _daily_unique_tests(build, tmp_path) == []
     with wh.connect_build(build) as con:
@@ -419,7 +405,7 @@ def test_a_patch_through_whose_legs_land_on_different_days_equals_a_full_rebuild
     # Issue 13, item 6: the child leg lands a day before its parent. Until the
     # parent lands the child has no activist, so no identifier: it is no
     # unmatched identifier, and a daily build keeps no phantom (call, NULL) row.
-    landing, warehouse = _yesterday(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     header, _, child, parent = NEXT_DAY_CALLS.splitlines()
     with _decisions() as reasons:
         (landing / "twilio_calls" / "day-1-child.csv").write_text(f"{header}\n{child}\n")

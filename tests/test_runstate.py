@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from pipelines.lib import runstate
-from pipelines.lib import warehouse as wh
 from pipelines.run import run_all
-
-
-def _copy(built: dict, root: Path) -> tuple[Path, Path]:
-    landing = root / "landing"
-    shutil.copytree(built["landing"], landing)
-    warehouse = root / "warehouse.duckdb"
-    shutil.copyfile(built["warehouse"], warehouse)
-    for built_file, copy in (
-        (wh.build_path(built["warehouse"]), wh.build_path(warehouse)),
-        (wh.raw_path(wh.build_path(built["warehouse"])), wh.raw_path(wh.build_path(warehouse))),
-    ):
-        shutil.copyfile(built_file, copy)
-    return landing, warehouse
+from tests.conftest import copy_built
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -30,7 +16,7 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 
 def test_a_run_with_nothing_new_publishes_nothing(built, tmp_path):
-    landing, warehouse = _copy(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     # Another landing folder than the one the build read: the run looks, and records what it read.
     first = run_all(landing, warehouse)
     assert first.published
@@ -43,7 +29,7 @@ def test_a_run_with_nothing_new_publishes_nothing(built, tmp_path):
 
 
 def test_a_file_touched_or_landed_makes_the_run_look_again(built, tmp_path):
-    landing, warehouse = _copy(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     run_all(landing, warehouse)
     post = next((landing / "sendgrid").iterdir())
     os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
@@ -57,7 +43,7 @@ def test_a_file_touched_or_landed_makes_the_run_look_again(built, tmp_path):
 
 
 def test_changed_models_or_segments_make_the_run_look_again(built, tmp_path, monkeypatch):
-    landing, warehouse = _copy(built, tmp_path)
+    landing, warehouse = copy_built(built, tmp_path)
     run_all(landing, warehouse)
     segments = tmp_path / "segments.yml"
     segments.write_text("segments: []\n")
