@@ -6,31 +6,15 @@ registry either loads whole or fails with `IngestError` and loads nothing.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.lib import ingest
+from tests.lib.conftest import FIXTURE
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing"
 GOOD = (FIXTURE / "campaigns.yml").read_text(encoding="utf-8")
 UUID = "7d4c3a52-1b9e-4f0a-9c61-2f3e8b5d0a11"
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    target = tmp_path / "landing"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    yield connection
-    connection.close()
 
 
 def refused(con, landing: Path, text: str) -> str:

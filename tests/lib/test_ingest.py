@@ -12,22 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.lib import ingest
-
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing"
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    target = tmp_path / "landing"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    yield connection
-    connection.close()
+from tests.lib.conftest import FIXTURE
 
 
 def load_all(con, landing) -> dict[str, ingest.LoadResult]:

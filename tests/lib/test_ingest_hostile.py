@@ -20,13 +20,6 @@ CALLS_HEADER = "sid,parent_call_sid,from,to,status,direction,start_time,end_time
 OUR_NUMBER = "+16145550199"
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    yield connection
-    connection.close()
-
-
 def land(landing: Path, source: str, name: str, content: str | bytes) -> Path:
     path = landing / source / name
     path.parent.mkdir(parents=True, exist_ok=True)
