@@ -27,13 +27,19 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="rollcall", page_icon="📣", layout="wide")
 T = ui.texts()
 ui.chrome(T)
-PAGE_PATHS = {
-    "funnel",
-    "follow-up",
-    "leadership",
-    "data-health",
-    "getting-started",
-}  # the builder is the default page, at /
+# The app's pages, by section: (file, title, icon, url_path). The first is
+# the default page, served at /. The sign-in gate answers at the same paths.
+PAGES = {
+    "nav.strategy": [
+        ("cohort_builder.py", "nav.cohorts", ":material/groups:", "cohorts"),
+        ("campaign_funnel.py", "nav.funnel", ":material/filter_alt:", "funnel"),
+        ("follow_up.py", "nav.follow_up", ":material/replay:", "follow-up"),
+    ],
+    "nav.leadership": [("overview.py", "nav.overview", ":material/monitoring:", "leadership")],
+    "nav.data": [("data_health.py", "nav.health", ":material/health_and_safety:", "data-health")],
+    "nav.help": [("getting_started.py", "nav.guide", ":material/explore:", "getting-started")],
+}
+DEFAULT_PAGE = PAGES["nav.strategy"][0][3]
 
 
 def _context(name: str, default):
@@ -129,56 +135,26 @@ if not isinstance(st.session_state.get("user"), auth.User):
     # (`/follow-up?fu_did=clicked`) keeps its address and its query parameters
     # through the form, and opens once signed in (the same url_path, the same page).
     gate = [st.Page(sign_in, title=T("auth.title"), url_path="sign-in", default=True)]
-    gate += [st.Page(sign_in, title=T("auth.title"), url_path=path) for path in PAGE_PATHS]
+    gate += [
+        st.Page(sign_in, title=T("auth.title"), url_path=path)
+        for section in PAGES.values()
+        for _, _, _, path in section
+        if path != DEFAULT_PAGE
+    ]
     page = st.navigation(gate, position="hidden")
 else:
-    pages = HERE / "pages"
     sections = {
-        T("nav.strategy"): [
+        T(section): [
             st.Page(
-                pages / "cohort_builder.py",
-                title=T("nav.cohorts"),
-                icon=":material/groups:",
-                url_path="cohorts",
-                default=True,
-            ),
-            st.Page(
-                pages / "campaign_funnel.py",
-                title=T("nav.funnel"),
-                icon=":material/filter_alt:",
-                url_path="funnel",
-            ),
-            st.Page(
-                pages / "follow_up.py",
-                title=T("nav.follow_up"),
-                icon=":material/replay:",
-                url_path="follow-up",
-            ),
-        ],
-        T("nav.leadership"): [
-            st.Page(
-                pages / "overview.py",
-                title=T("nav.overview"),
-                icon=":material/monitoring:",
-                url_path="leadership",
-            ),
-        ],
-        T("nav.data"): [
-            st.Page(
-                pages / "data_health.py",
-                title=T("nav.health"),
-                icon=":material/health_and_safety:",
-                url_path="data-health",
-            ),
-        ],
-        T("nav.help"): [
-            st.Page(
-                pages / "getting_started.py",
-                title=T("nav.guide"),
-                icon=":material/explore:",
-                url_path="getting-started",
-            ),
-        ],
+                HERE / "pages" / file,
+                title=T(title),
+                icon=icon,
+                url_path=path,
+                default=path == DEFAULT_PAGE,
+            )
+            for file, title, icon, path in pages
+        ]
+        for section, pages in PAGES.items()
     }
     page = st.navigation(sections)
 
