@@ -26,19 +26,9 @@ import pytest
 from pipelines.lib import actionnetwork as an
 from pipelines.lib import segments as seg
 from tests.an_server import TOKEN, FakeActionNetwork
-from tests.test_segments_e2e import add_people
+from tests.test_segments_e2e import PHARMACARE_SEGMENT, add_people
 
 ROOT = Path(__file__).resolve().parents[1]
-SEGMENTS_YML = """
-segments:
-  - id: pharmacare-delivered
-    name: {en: "Got the Pharmacare email", fr: "A reçu le courriel Assurance médicaments"}
-    cohort: {campaign: pharmacare, did: delivered}
-    channel: email
-    holdout: 20
-    outcome: {event: clicked, within: 7}
-    destinations: [csv, actionnetwork]
-"""
 
 
 @pytest.fixture
@@ -47,7 +37,7 @@ def built_segment(warehouse, tmp_path):
     db = tmp_path / "wh.duckdb"
     shutil.copyfile(warehouse, db)
     path = tmp_path / "segments.yml"
-    path.write_text(SEGMENTS_YML, encoding="utf-8")
+    path.write_text(PHARMACARE_SEGMENT, encoding="utf-8")
     con = duckdb.connect(str(db))
     try:
         add_people(con, 40)

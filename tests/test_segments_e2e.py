@@ -32,6 +32,19 @@ segments:
 SUBSCRIPTION_WORDS = ("status", "subscri")
 
 
+# A saved segment the push tests share: 20% held out, pushed to Action Network.
+PHARMACARE_SEGMENT = """
+segments:
+  - id: pharmacare-delivered
+    name: {en: "Got the Pharmacare email", fr: "A reçu le courriel Assurance médicaments"}
+    cohort: {campaign: pharmacare, did: delivered}
+    channel: email
+    holdout: 20
+    outcome: {event: clicked, within: 7}
+    destinations: [csv, actionnetwork]
+"""
+
+
 def fixture_people() -> list[dict]:
     with open(FIXTURE_LANDING / "people" / "activists.csv", newline="", encoding="utf-8") as handle:
         return [person_resource(row) for row in csv.DictReader(handle)]
@@ -139,19 +152,7 @@ def test_push_crashes_half_way_resumes_and_tags_every_treatment_member_exactly_o
     con = duckdb.connect(str(copy))
     add_people(con, 40)
     path = tmp_path / "segments.yml"
-    path.write_text(
-        """
-segments:
-  - id: pharmacare-delivered
-    name: {en: "Got the Pharmacare email", fr: "A reçu le courriel Assurance médicaments"}
-    cohort: {campaign: pharmacare, did: delivered}
-    channel: email
-    holdout: 20
-    outcome: {event: clicked, within: 7}
-    destinations: [csv, actionnetwork]
-""",
-        encoding="utf-8",
-    )
+    path.write_text(PHARMACARE_SEGMENT, encoding="utf-8")
     (segment,) = seg.load(path)
     seg.build(con, [segment], now=dt.datetime(2026, 6, 20))
     members = dict(
