@@ -40,7 +40,7 @@ import yaml
 import zipcodes
 from faker import Faker
 
-from pipelines.lib.ingest import SENDGRID_EVENTS
+from pipelines.lib.ingest import CALL_COLUMNS, SENDGRID_EVENTS
 
 CHUNK_PEOPLE = 250_000  # people per generation chunk (events for them in one go)
 EMAIL_AUDIENCE_SHARE = 0.5  # each campaign is emailed to about half the people
@@ -1297,28 +1297,9 @@ MSG_CONSOLE = [
     "PriceUnit",
 ]
 MSG_REST = ["sid", "from", "to", "body", "status", "direction", "date_sent", "num_segments", "error_code"]
-CALL_CONSOLE = [
-    "Sid",
-    "ParentCallSid",
-    "From",
-    "To",
-    "Status",
-    "Direction",
-    "StartTime",
-    "EndTime",
-    "Duration",
-]
-CALL_REST = [
-    "sid",
-    "parent_call_sid",
-    "from",
-    "to",
-    "status",
-    "direction",
-    "start_time",
-    "end_time",
-    "duration",
-]
+# Twilio's two call-log header spellings, in the order the exports write them (ingest.CALL_COLUMNS).
+CALL_CONSOLE = [console for console, _ in CALL_COLUMNS.values()]
+CALL_REST = [rest for _, rest in CALL_COLUMNS.values()]
 RFC2822 = "%a, %d %b %Y %H:%M:%S +0000"
 BAD_DATES = ["not a date", "2026-13-45 99:99:99", "32/13/2026 25:61", "yesterday"]
 BAD_PHONES = ["12", "anonymous", "N/A", "call me"]

@@ -27,6 +27,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from pipelines.lib import ingest
+from pipelines.lib.sample import CALL_CONSOLE, CALL_REST
 
 OUR_NUMBER = "+16135550199"
 MEMBERS = {"+16135550101": "+16135550101", "(613) 555-0102": "+16135550102", "613.555.0103": "+16135550103"}
@@ -39,30 +40,7 @@ MESSAGE_HEADERS = {
         "AccountSid", "Sid", "Direction", "Price", "PriceUnit",
     ],
 }  # fmt: skip
-CALL_HEADERS = {
-    "rest": [
-        "sid",
-        "parent_call_sid",
-        "from",
-        "to",
-        "status",
-        "direction",
-        "start_time",
-        "end_time",
-        "duration",
-    ],
-    "console": [
-        "Sid",
-        "ParentCallSid",
-        "From",
-        "To",
-        "Status",
-        "Direction",
-        "StartTime",
-        "EndTime",
-        "Duration",
-    ],
-}
+CALL_HEADERS = {"rest": CALL_REST, "console": CALL_CONSOLE}
 # canonical name → (REST spelling, console spelling); columns no name maps to get a constant
 CONSTANTS = {"ApiVersion": "2010-04-01", "AccountSid": "AC1", "Price": "-0.0079", "PriceUnit": "USD"}
 
