@@ -1247,33 +1247,27 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
         except duckdb.Error:
             return None
 
-    # NDJSON exports (nearly all the events) are read once: loaded in bulk,
-    # then a file that did not land a row a line (a line to reject, a blank
-    # one) has its rows taken out again and goes to Python. Only if DuckDB
-    # cannot read them at all is the load done again, carefully.
+    # NDJSON exports (nearly all the events) are read once, file by file:
+    # DuckDB's JSON reader types the events and its CSV reader numbers the
+    # lines, so every event keeps its physical line. A file with a carriage
+    # return, a byte-order mark or bytes that are not UTF-8 goes to Python.
+    # Only if DuckDB fails on a file is the load done again, carefully.
     if ndjson and not careful:
-        checked = _sendgrid_checked(_sendgrid_typed("newline_delimited", ignore_errors=True))
-        try:
-            _sendgrid_insert(con, checked, {"paths": ndjson, "now": now})
-        except duckdb.Error as exc:
-            checker.close()
-            raise _ReadCarefully from exc
-        landed = dict(
-            con.execute(
-                "select _source_file, count(*) from raw.sendgrid_events "
-                "where _loaded_at = $now and list_contains($paths, _source_file) group by 1",
-                {"now": now, "paths": ndjson},
-            ).fetchall()
-        )
-        lines = dict(zip(ndjson, _each_file(_count_lines, ndjson), strict=True))
-        partial = [p for p in ndjson if landed.get(p, 0) != lines[p]]
-        if partial:
-            con.execute(
-                "delete from raw.sendgrid_events "
-                "where _loaded_at = $now and list_contains($paths, _source_file)",
-                {"now": now, "paths": partial},
-            )
-            by_python.extend(partial)
+        shapes = dict(zip(ndjson, _each_file(_line_shape, ndjson), strict=True))
+        for path in ndjson:
+            if not shapes[path].plain:
+                by_python.append(path)
+                continue
+            try:
+                lined = _sendgrid_lined(con, path, now)
+            except duckdb.Error as exc:
+                checker.close()
+                raise _ReadCarefully from exc
+            if lined:
+                _sendgrid_insert(con, "select * from _sg_checked", {"now": now})
+                _reject_sendgrid(con, "select * from _sg_checked", {"now": now})
+            else:
+                by_python.append(path)
         ndjson = []
     # Files DuckDB reads whole, a row per event and nothing to reject, load
     # in bulk; the others are read by Python, which knows each event's line
@@ -1290,7 +1284,8 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
                 else:
                     counts.update(one)
         paths = [p for p in paths if p not in set(by_python)]
-        lines = dict(zip(paths, _each_file(_count_lines, paths), strict=True)) if fmt != "array" else {}
+        shapes = _each_file(_line_shape, paths) if fmt != "array" else []
+        lines = {p: shape.lines for p, shape in zip(paths, shapes, strict=False)}
         bulk[fmt] = []
         for path in paths:
             rows, bad = counts.get(path, (0, 0))
@@ -1309,22 +1304,18 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
             )
     for path in by_python:
         documents, unread = _sendgrid_documents(path)
-        con.register(
-            "_sg_arrow",
+        _load_sendgrid_lines(
+            con,
             pa.table(
                 {
                     "filename": [path] * len(documents),
                     "line": [line for line, _ in documents],
                     "doc": [doc for _, doc in documents],
                 },
-                schema=pa.schema([("filename", pa.string()), ("line", pa.int64()), ("doc", pa.string())]),
+                schema=_LINES_SCHEMA,
             ),
+            now,
         )
-        con.execute("create or replace temp table _sg_documents as select * from _sg_arrow")
-        con.unregister("_sg_arrow")
-        checked = _sendgrid_checked(_sendgrid_lines())
-        _sendgrid_insert(con, checked, {"now": now})
-        _reject_sendgrid(con, checked, {"now": now})
         if unread:
             con.executemany(
                 "insert into raw.rejected_rows values ('sendgrid', ?, ?, ?, ?, ?)",
@@ -1349,17 +1340,96 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
     return {file: (loaded_rows, rejected) for file, loaded_rows, rejected in counts}
 
 
-def _count_lines(path: str) -> int:
-    """Lines in a file (a last line without a newline counts)."""
+_LINES_SCHEMA = pa.schema([("filename", pa.string()), ("line", pa.int64()), ("doc", pa.string())])
 
-    def count(handle) -> int:
-        lines, last = 0, b"\n"
+
+def _load_sendgrid_lines(con, documents: pa.Table, now: dt.datetime) -> None:
+    """Events one a line (filename, line, doc): the good ones land, the rest are rejected with their line."""
+    con.register("_sg_arrow", documents)
+    con.execute(
+        "create or replace temp table _sg_documents as "
+        "select * from _sg_arrow where doc is not null and trim(doc) <> ''"
+    )
+    con.unregister("_sg_arrow")
+    checked = _sendgrid_checked(_sendgrid_lines())
+    _sendgrid_insert(con, checked, {"now": now})
+    _reject_sendgrid(con, checked, {"now": now})
+
+
+@dataclass(frozen=True)
+class _LineShape:
+    lines: int  # physical lines (a last line without a newline counts)
+    plain: bool  # no carriage return and no byte-order mark: DuckDB numbers its lines exactly
+
+
+def _line_shape(path: str) -> _LineShape:
+    def scan(handle) -> _LineShape:
+        lines, last, plain, first = 0, b"\n", True, True
         while chunk := handle.read(1 << 24):
+            if first:
+                plain = not chunk.startswith(b"\xef\xbb\xbf")
+                first = False
             lines += chunk.count(b"\n")
+            plain = plain and b"\r" not in chunk
             last = chunk[-1:]
-        return lines + (last != b"\n")
+        return _LineShape(lines + (last != b"\n"), plain)
 
-    return _read_landed(path, count)
+    return _read_landed(path, scan)
+
+
+def _sendgrid_lined(con, path: str, now: dt.datetime) -> bool:
+    """One plain NDJSON file, checked, into temp table `_sg_checked` with each event's physical line.
+
+    DuckDB's CSV reader, with no delimiter or quote it could meet, gives the
+    file's lines in order (numbered as the file is, there being no carriage
+    return); DuckDB's JSON reader gives a row for each line that is not
+    blank, so the k-th such line is the k-th typed event. A line that is not
+    a JSON object is rejected whatever its row holds. False (and nothing
+    written) if the two readers do not agree on how many lines there are:
+    Python reads the file instead.
+    """
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in SENDGRID_FIELDS.items()) + "}"
+    fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
+    con.execute(
+        """
+        create or replace temp table _sg_lines as
+        select line, doc, json_valid(doc) and starts_with(ltrim(doc), '{') as is_object
+        from (
+            select row_number() over () as line, doc
+            from read_csv($path, columns = {'doc': 'varchar'}, delim = chr(1), quote = '', escape = '',
+                          header = false, auto_detect = false, strict_mode = false, new_line = '\\n')
+        )
+        where trim(doc) <> ''
+        """,
+        {"path": path},
+    )
+    con.execute(
+        f"""
+        create or replace temp table _sg_typed as
+        select row_number() over () as k, *
+        from read_json($path, format = 'newline_delimited', columns = {columns}, ignore_errors = true)
+        """,
+        {"path": path},
+    )
+    lines, typed = con.execute(
+        "select (select count(*) from _sg_lines), (select count(*) from _sg_typed)"
+    ).fetchone()
+    if lines != typed:
+        return False
+    lined = f"""
+        select o.line,
+               case when not o.is_object then
+                   case when json_valid(o.doc) then 'not a JSON object' else 'bad JSON' end
+               end as early_reason,
+               o.doc, {fields}, $path as filename
+        from _sg_typed as t
+        inner join (select row_number() over (order by line) as k, * from _sg_lines) as o on t.k = o.k
+    """
+    con.execute(
+        f"create or replace temp table _sg_checked as {_sendgrid_checked(lined)}",
+        {"path": path, "now": now},
+    )
+    return True
 
 
 # --- Twilio -----------------------------------------------------------------

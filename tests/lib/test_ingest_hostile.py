@@ -378,6 +378,37 @@ def test_a_truncated_json_array_keeps_every_complete_event(con, tmp_path):
     assert [(f, line) for f, line, _ in rejected(con, "sendgrid")] == [("post-1.json", 11)]
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_an_ndjson_export_rejects_its_bad_lines_at_their_line_whoever_reads_it(con, tmp_path, newline):
+    # A plain file is numbered by DuckDB, one with carriage returns by Python:
+    # the same lines land and the same lines are rejected, at the same numbers.
+    lines = [
+        event(1),
+        "",
+        event(2)[:30],  # cut mid-event
+        "[1, 2]",
+        "   ",
+        event(3, event="opened_twice"),
+        '"just text"',
+        event(4),
+        "{}",
+        event(5),
+    ]
+    land(tmp_path, "sendgrid", "post-1.ndjson", newline.join(lines) + newline)
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    assert sorted(i for (i,) in con.sql("select sg_event_id from raw.sendgrid_events").fetchall()) == [
+        "ev1", "ev4", "ev5"
+    ]  # fmt: skip
+    assert [(line, why) for _, line, why in rejected(con, "sendgrid")] == [
+        (3, "bad JSON"),
+        (4, "not a JSON object"),
+        (6, 'unknown event "opened_twice"'),
+        (7, "not a JSON object"),
+        (9, "missing sg_event_id"),
+    ]
+    assert (result.rows_loaded, result.rows_rejected) == (3, 5)
+
+
 def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_path):
     land(tmp_path, "sendgrid", "post-1.ndjson", "\ufeff" + event(1) + "\r\n" + event(2) + "\r\n")
     assert ingest.load_source(con, tmp_path, "sendgrid").rows_loaded == 2
