@@ -85,6 +85,13 @@ def wanted(con, segment) -> dict[str, str]:
     return {r["person_id"]: r["email"] for r in seg.export_rows(con, segment).to_pylist()}
 
 
+def state_ids(con, segment, column: str, people) -> list[str]:
+    rows = con.execute(
+        f"select person_id, {column} from segments.sync_state where segment_id = ?", [segment.id]
+    ).fetchall()
+    return [value for person, value in rows if person in people]
+
+
 def treatment(con, segment, ids: list[str]) -> list[str]:
     arms = dict(
         con.execute(
@@ -146,8 +153,10 @@ def test_people_who_leave_or_become_unreachable_lose_the_tag_once_and_a_failed_r
         fourth = an.sync_segment(con, an.Client(server.url, TOKEN, **FAST), segment)
         assert (fourth.added, fourth.removed, fourth.failed) == (0, 0, [])
 
+        listed = {person for person, _ in an.iter_tag_taggings(client, TAG)}  # GET tags/<id>/taggings
     now_wanted = wanted(con, segment)
     assert server.tag_holders(TAG) == set(now_wanted.values())
+    assert listed == set(state_ids(con, segment, "an_person_id", now_wanted))
     assert all(n == 1 for n in server.tagged.values())
     assert dict(server.removed) == {(emails[p], TAG): 1 for p in (caller, gone, stubborn)}
     state = dict(

@@ -603,7 +603,7 @@ def iter_tag_taggings(client: Client, tag: str) -> Iterator[tuple[str, str]]:
     wanted = client.tag_href(tag)
     if wanted is None:
         return
-    for tagging in client.iter_pages(f"{wanted.split('api/v2/', 1)[-1]}/taggings", TAGGINGS_KEY):
+    for tagging in client.iter_pages(f"/{wanted}/taggings", TAGGINGS_KEY):
         person = ((tagging.get("_links") or {}).get("osdi:person") or {}).get("href")
         if person:
             yield _tail(person).rsplit("/", 1)[-1], _uuid(tagging)
@@ -617,8 +617,7 @@ def delete_tagging(client: Client, tag: str, tagging_id: str) -> None:
     wanted = client.tag_href(tag)
     if wanted is None:
         raise ActionNetworkError(404, f"no tag named {tag!r}")
-    path = f"{wanted.split('api/v2/', 1)[-1]}/taggings/{tagging_id}"
-    client.request("DELETE", path, resend_unknown=False)
+    client.request("DELETE", f"/{wanted}/taggings/{tagging_id}", resend_unknown=False)
 
 
 @dataclass
