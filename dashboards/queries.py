@@ -402,6 +402,31 @@ def segment_lift(scope: str | None) -> pl.DataFrame:
     return _frame(v, sql, params)
 
 
+def segment_syncs() -> pl.DataFrame:
+    """Each segment's latest Action Network sync (`segments.sync_runs`, written by the push):
+    when it finished, its mode and outcome, how many it added, removed and failed. Empty before any."""
+    v = version()
+    with _connect(v) as con:
+        found = con.sql(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'segments' and table_name in ('sync_runs', 'definitions')"
+        ).fetchall()[0][0]
+    if found < 2:
+        return pl.DataFrame()
+    return _frame(
+        v,
+        """
+        select r.segment_id, r.segment_id as campaign_id, d.name_en, d.name_fr, r.mode, r.finished_at,
+               r.outcome, r.added, r.removed, r.failed
+        from segments.sync_runs r
+        left join segments.definitions d on d.segment_id = r.segment_id
+        qualify row_number() over (partition by r.segment_id order by r.finished_at desc) = 1
+        order by r.segment_id
+        """,
+        {},
+    )
+
+
 def built_segments() -> set[str]:
     """Ids of the segments built in the published warehouse (none before the first build)."""
     with _connect(version()) as con:

@@ -5,9 +5,14 @@
 - `build` rebuilds the segments on the current marts, exports them, measures
   their lift and publishes (the Dagster job `segments_build`; no push).
 - `export` writes the exports from the published warehouse (read-only).
-- `push` tags treatment members in Action Network (ROLLCALL_AN_URL,
-  ROLLCALL_AN_TOKEN). Its ledger is written to the pipeline's working file
-  and published with the next run; a rerun resumes where a stopped push left.
+- `push` syncs each segment's tag in Action Network (ROLLCALL_AN_URL,
+  ROLLCALL_AN_TOKEN): mirror mode adds it to who entered and removes it from
+  who left or became unreachable; add_only only adds. Its ledger is written to
+  the pipeline's working file and published with the next run; a rerun resumes
+  where a stopped push left. `--dry-run` prints what would be added and
+  removed and sends nothing. A segment whose removals would exceed its cap
+  (`action_network.max_remove_pct`, default 20% of the people tagged; or
+  `--max-remove-pct`, `--allow-removals`) is refused with one line: exit 3.
 """
 
 from __future__ import annotations
@@ -59,7 +64,30 @@ def add_parser(sub) -> None:
     common(export)
     export.add_argument("--out", help="folder (ROLLCALL_EXPORTS, default exports/ beside the warehouse)")
     export.add_argument("--format", choices=("csv", "parquet", "both"), default="both")
-    common(actions.add_parser("push", help="tag treatment members in Action Network (resumable)"))
+    push = actions.add_parser("push", help="sync segment tags in Action Network (resumable)")
+    common(push)
+    push.add_argument("--dry-run", action="store_true", help="print how many would be added and removed")
+    cap = push.add_mutually_exclusive_group()
+    cap.add_argument(
+        "--max-remove-pct",
+        type=_percent,
+        metavar="N",
+        help="refuse to remove more than N%% of a segment's tagged people (default: the segment's, 20)",
+    )
+    cap.add_argument("--allow-removals", action="store_true", help="no removal cap for this run")
+
+
+def _percent(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a whole percent from 0 to 100, not {text!r}")
+    return value
+
+
+REFUSED = 3  # exit code: a segment's removals exceeded its cap; nothing was sent for it
 
 
 def run(args: argparse.Namespace) -> int:
@@ -197,7 +225,18 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _pushed_segments(args) -> list[seg.Segment]:
+    segments = _segments(args)
+    if args.segment is None:
+        return [s for s in segments if "actionnetwork" in s.destinations]
+    if "actionnetwork" not in segments[0].destinations:
+        raise seg.SegmentError(f"segment {args.segment!r} does not list actionnetwork in its destinations")
+    return segments
+
+
 def cmd_push(args) -> int:
+    if getattr(args, "dry_run", False):
+        return _dry_run(args)
     token = os.environ.get("ROLLCALL_AN_TOKEN")
     if not token:
         print(
@@ -205,17 +244,14 @@ def cmd_push(args) -> int:
             file=sys.stderr,
         )
         return 1
-    segments = _segments(args)
-    if args.segment is None:
-        segments = [s for s in segments if "actionnetwork" in s.destinations]
-    elif "actionnetwork" not in segments[0].destinations:
-        raise seg.SegmentError(f"segment {args.segment!r} does not list actionnetwork in its destinations")
+    segments = _pushed_segments(args)
     client = an.Client(os.environ.get("ROLLCALL_AN_URL") or an.DEFAULT_URL, token)
     warehouse = wh.warehouse_path(args.warehouse)
     build = wh.build_path(warehouse)
     if not build.exists() and not warehouse.exists():
         raise wh.WarehouseMissing(f"no warehouse at {warehouse}: run `rollcall run` first")
-    stopped = False
+    cap = _cap(args)
+    stopped = refused = False
     # The push writes the pipeline's working file: never during a run (one line if one holds it).
     with wh.run_lock(warehouse, what="rollcall segments push"):
         if not build.exists():
@@ -223,8 +259,12 @@ def cmd_push(args) -> int:
         with wh.connect_build(build) as con:
             for s in segments:
                 try:
-                    summary = an.push_segment(con, client, s)
-                except an.PushAborted as exc:
+                    summary = an.sync_segment(con, client, s, max_remove_pct=cap)
+                except an.SyncRefused as exc:
+                    print(f"rollcall: {exc.summary.line()}", file=sys.stderr)
+                    refused = True
+                    continue
+                except an.SyncAborted as exc:
                     summary, stopped = exc.summary, True
                 print(summary.line())
                 for person_id, reason in summary.failed:
@@ -232,7 +272,36 @@ def cmd_push(args) -> int:
     if stopped:
         print("rollcall: the push stopped early; run it again to resume", file=sys.stderr)
         return 1
-    return 0
+    return REFUSED if refused else 0
+
+
+def _cap(args) -> int | None:
+    """The removal cap for this run: None (no cap), a flag's percent, or -1 (each segment's own)."""
+    if getattr(args, "allow_removals", False):
+        return None
+    value = getattr(args, "max_remove_pct", None)
+    return -1 if value is None else value
+
+
+def _dry_run(args) -> int:
+    """Per segment, how many a push would add and remove now; reads only, sends nothing."""
+    segments = _pushed_segments(args)
+    warehouse = wh.warehouse_path(args.warehouse)
+    build = wh.build_path(warehouse)
+    # The ledger is in the working file when there is one (a push writes it there).
+    source = build if build.exists() and not wh.is_busy(warehouse) else warehouse
+    cap = _cap(args)
+    over = False
+    with wh.connect_read(source) as con:
+        for s in segments:
+            if s.sync_mode == "add_only":
+                plan, _, _ = an.plan_sync(con, s, None)
+                print(f"{s.id}: would add {len(plan.add)}, remove 0 (add_only)")
+                continue
+            plan, _, _ = an.plan_sync(con, s, cap)
+            print(plan.line())
+            over = over or plan.over_cap
+    return REFUSED if over else 0
 
 
 _ACTIONS = {"list": cmd_list, "add": cmd_add, "build": cmd_build, "export": cmd_export, "push": cmd_push}

@@ -15,7 +15,9 @@ which answers requests at random with a 429, a 500 or a dropped connection —
 each 500 and dropped connection either before the request is applied or
 *after* it (the answer is lost, the tagging is done). Every request is
 recorded, and `signups[identifier]` / `tagged[(identifier, tag)]` count each
-person's signup requests received and taggings applied.
+person's signup requests received and taggings applied; `removed[(identifier,
+tag)]` counts taggings deleted (`DELETE tags/<tag>/taggings/<id>`, listed with
+`GET tags/<tag>/taggings` or a person's `taggings`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class FakeActionNetwork:
         self._chaos: random.Random | None = None
         self._fault_rates: dict[str, float] = {}
         self._signups = 0
+        self._init_taggings()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -138,6 +141,9 @@ class FakeActionNetwork:
         if not path.startswith(base):
             return 404, {}, {"error": "not found"}
         parts = path[len(base) :].split("/")
+        tagging = self._taggings_route(method, parts, query)
+        if tagging is not None:
+            return tagging
         if parts == ["people"] and method == "GET":
             return 200, {}, self._people_page(query)
         if parts == ["people"] and method == "POST":
@@ -238,6 +244,79 @@ class FakeActionNetwork:
         self._signups += 1
         return 200, {}, resource
 
+    # --- taggings (mirror mode) --------------------------------------------
+    # Shapes as Action Network's API v2 gives them: a tagging has `identifiers`
+    # and `_links` to itself (`tags/<tag>/taggings/<id>`), `osdi:tag` and
+    # `osdi:person`; collections list them under `_embedded["osdi:taggings"]`.
+    # A tagging is made only by the signup helper's `add_tags` (as on Action
+    # Network) and deleted by `DELETE tags/<tag>/taggings/<id>`.
+
+    def _init_taggings(self) -> None:
+        self.tagging_ids: dict[tuple[str, str], str] = {}  # (person uuid, tag id) → tagging id
+        self.removed: Counter = Counter()  # (identifier, tag) → times a DELETE removed it
+        self.fail_removals: Counter = Counter()  # identifier → DELETEs to answer 500 (not applied)
+
+    def _tagging_id(self, pid: str, tid: str) -> str:
+        # A new id for each tagging made: a tag removed and added again is a new tagging.
+        return self.tagging_ids.setdefault((pid, tid), str(uuid.uuid4()))
+
+    def _tagging(self, pid: str, tid: str) -> dict:
+        gid = self._tagging_id(pid, tid)
+        return {
+            "identifiers": [f"action_network:{gid}"],
+            "item_type": "osdi:person",
+            "_links": {
+                "self": {"href": f"{self.url}tags/{tid}/taggings/{gid}"},
+                "osdi:tag": {"href": f"{self.url}tags/{tid}"},
+                "osdi:person": {"href": f"{self.url}people/{pid}"},
+            },
+        }
+
+    def _identifier_of(self, pid: str) -> str | None:
+        for identifier, resource in self.persons.items():
+            if resource["identifiers"][0] == f"action_network:{pid}":
+                return identifier
+        return None
+
+    def tag_holders(self, tag: str) -> set[str]:
+        """Identifiers of the people carrying the tag now."""
+        tid = self.tag_ids.get(tag)
+        return {self._identifier_of(p) for p, tags in self.taggings.items() if tid in tags}
+
+    def _taggings_route(self, method: str, parts: list[str], query: dict) -> tuple[int, dict, dict] | None:
+        if len(parts) == 3 and parts[0] == "people" and parts[2] == "taggings" and method == "GET":
+            pid = parts[1]
+            items = [self._tagging(pid, t) for t in sorted(self.taggings.get(pid, set()))]
+            return 200, {}, self._page(items, "osdi:taggings", f"people/{pid}/taggings", query)
+        if len(parts) == 3 and parts[0] == "tags" and parts[2] == "taggings" and method == "GET":
+            tid = parts[1]
+            if tid not in self.tag_ids.values():
+                return 404, {}, {"error": "tag not found"}
+            items = [self._tagging(p, tid) for p, tags in sorted(self.taggings.items()) if tid in tags]
+            return 200, {}, self._page(items, "osdi:taggings", f"tags/{tid}/taggings", query)
+        if len(parts) == 4 and parts[0] == "tags" and parts[2] == "taggings":
+            if method != "DELETE" and method != "GET":
+                return 405, {}, {"error": "method not allowed"}
+            tid, gid = parts[1], parts[3]
+            found = [p for (p, t), g in self.tagging_ids.items() if t == tid and g == gid]
+            pid = found[0] if found else None
+            if pid is None or tid not in self.taggings.get(pid, set()):
+                return 404, {}, {"error": "tagging not found"}
+            if method == "GET":
+                return 200, {}, self._tagging(pid, tid)
+            identifier = self._identifier_of(pid)
+            if self.fail_removals[identifier] > 0:
+                self.fail_removals[identifier] -= 1
+                return 500, {}, {"error": "Internal Server Error"}
+            self.taggings[pid].discard(tid)
+            del self.tagging_ids[(pid, tid)]
+            name = next(n for n, i in self.tag_ids.items() if i == tid)
+            self.removed[(identifier, name)] += 1
+            return 200, {}, {"notice": "This tagging was successfully deleted."}
+        if parts[:1] == ["tags"] and method == "DELETE":
+            return 405, {}, {"error": "method not allowed"}
+        return None
+
     # --- HTTP -------------------------------------------------------------
 
     def _handler(self):
@@ -257,7 +336,7 @@ class FakeActionNetwork:
                     status, headers, doc = 401, {}, {"error": "API Key invalid or not present"}
                 else:
                     status, headers, doc = fake._answer(method, parts.path, query, body)
-                if method == "POST" and fake.answer_delay:
+                if method in ("POST", "DELETE") and fake.answer_delay:
                     time.sleep(fake.answer_delay)  # done, not yet answered: where a kill hurts
                 if status == DROP:  # the connection closes with no answer
                     with fake._lock:
@@ -286,6 +365,9 @@ class FakeActionNetwork:
 
             def do_POST(self):
                 self._serve("POST")
+
+            def do_DELETE(self):
+                self._serve("DELETE")
 
         return Handler
 

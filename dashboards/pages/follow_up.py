@@ -155,3 +155,39 @@ else:
     if any(min(r["n_treatment"], r["n_control"]) < queries.SMALL_GROUP for r in measured):
         st.warning(T("follow.segments_small", least=T.int(queries.SMALL_GROUP)))
     st.caption(T("follow.segments_method"))
+
+# When each segment's tag was last synced to Action Network, and what changed (admins: the counts
+# are the whole segment's, not one affiliate's).
+if me.scope is None:
+    syncs = list(queries.segment_syncs().iter_rows(named=True))
+    st.divider()
+    st.subheader(T("follow.sync_title"))
+    if not syncs:
+        st.info(T("follow.sync_none"))
+    else:
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    T("follow.segment"): [T.campaign_name(r) for r in syncs],
+                    T("follow.sync_mode"): [T(f"follow.sync_mode_{r['mode']}") for r in syncs],
+                    T("follow.sync_last"): [T.datetime(r["finished_at"]) for r in syncs],
+                    T("follow.sync_outcome"): [T(f"follow.sync_{r['outcome']}") for r in syncs],
+                    T("follow.sync_added"): [T.int(r["added"]) for r in syncs],
+                    T("follow.sync_removed"): [T.int(r["removed"]) for r in syncs],
+                    T("follow.sync_failed"): [T.int(r["failed"]) for r in syncs],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        for r in syncs:
+            st.caption(
+                T(
+                    "follow.sync_line",
+                    segment=T.campaign_name(r),
+                    when=T.datetime(r["finished_at"]),
+                    added=T.int(r["added"]),
+                    removed=T.int(r["removed"]),
+                )
+            )
+        st.caption(T("follow.sync_method"))

@@ -384,7 +384,7 @@ def pull_people(con: duckdb.DuckDBPyConnection, client: Client, full: bool = Fal
 # --- push -------------------------------------------------------------------
 
 
-ADD_TAG = "add_tag"  # the one ledger action so far; a mirror mode adds "remove_tag"
+ADD_TAG = "add_tag"  # the ledger's actions: add_tag, and remove_tag (mirror mode, below)
 
 
 @dataclass
@@ -562,3 +562,361 @@ def _push_one(
         ledger.write(person_id, identifier, "pushed", None, now or seg._now())
         return "pushed"
     raise Unavailable(f"no answer to {client.retries + 1} signups of {person_id}, and none was applied")
+
+
+# --- mirror: the tag follows the segment (adds and removals) ------------------
+#
+# Kept apart from the add-only push above. The ledger is the same
+# `segments.push_log`, its one writer the sync: every row names its action
+# (`add_tag` / `remove_tag`), and now the Action Network person id and the
+# tagging id once known. The sync state per segment and person
+# (`segments.sync_state`, a view) is the person's latest ledger row, so it
+# can never disagree with the ledger. Each run writes one `segments.sync_runs`
+# row (what it did) for the Follow-up page.
+
+REMOVE_TAG = "remove_tag"
+
+
+def _uuid(resource: dict) -> str | None:
+    for identifier in resource.get("identifiers") or []:
+        if isinstance(identifier, str) and identifier.startswith("action_network:"):
+            return identifier.removeprefix("action_network:")
+    href = ((resource.get("_links") or {}).get("self") or {}).get("href")
+    return _tail(href).rsplit("/", 1)[-1] if href else None
+
+
+def find_tagging(client: Client, person_id: str, tag: str) -> str | None:
+    """The id of the person's tagging with this tag, or None (reads only; retried)."""
+    wanted = client.tag_href(tag)
+    if wanted is None:
+        return None
+    for tagging in client.iter_pages(f"people/{person_id}/taggings", TAGGINGS_KEY):
+        links = tagging.get("_links") or {}
+        tag_link = (links.get("osdi:tag") or {}).get("href")
+        if tag_link and _tail(tag_link) == wanted:
+            return _uuid(tagging)
+    return None
+
+
+def iter_tag_taggings(client: Client, tag: str) -> Iterator[tuple[str, str]]:
+    """(person id, tagging id) of everyone carrying the tag (`GET tags/<id>/taggings`)."""
+    wanted = client.tag_href(tag)
+    if wanted is None:
+        return
+    for tagging in client.iter_pages(f"/{wanted}/taggings", TAGGINGS_KEY):
+        person = ((tagging.get("_links") or {}).get("osdi:person") or {}).get("href")
+        if person:
+            yield _tail(person).rsplit("/", 1)[-1], _uuid(tagging)
+
+
+def delete_tagging(client: Client, tag: str, tagging_id: str) -> None:
+    """Remove a tag from a person: `DELETE tags/<tag id>/taggings/<tagging id>`, sent once.
+
+    An unknown outcome (5xx, dropped) raises OutcomeUnknown; a 404 means it is gone already.
+    """
+    wanted = client.tag_href(tag)
+    if wanted is None:
+        raise ActionNetworkError(404, f"no tag named {tag!r}")
+    client.request("DELETE", f"/{wanted}/taggings/{tagging_id}", resend_unknown=False)
+
+
+@dataclass
+class SyncState:
+    """A person's latest ledger row for the segment's tag."""
+
+    action: str  # add_tag / remove_tag
+    status: str  # pending / pushed / failed
+    identifier: str
+    an_person_id: str | None
+    tagging_id: str | None
+
+    @property
+    def holds(self) -> bool:
+        """May carry the tag now: added, or an add or removal whose outcome is unknown or failed."""
+        if self.action == ADD_TAG:
+            return self.status in ("pushed", "pending")
+        return self.status != "pushed"
+
+    @property
+    def settled(self) -> bool:
+        return self.status == "pushed"
+
+
+@dataclass
+class SyncPlan:
+    segment_id: str
+    tag: str
+    mode: str
+    add: list[str]  # person ids to tag (or to check first)
+    remove: list[str]  # person ids to untag (or to check first)
+    check: list[str]  # not wanted, an earlier add failed: maybe tagged, asked before anything
+    tagged_before: int  # people carrying the tag as the ledger knows it
+    max_remove_pct: int | None  # None: no cap this run
+
+    @property
+    def over_cap(self) -> bool:
+        if self.max_remove_pct is None or not self.remove:
+            return False
+        return len(self.remove) * 100 > self.max_remove_pct * max(self.tagged_before, 1)
+
+    def line(self) -> str:
+        cap = "no cap" if self.max_remove_pct is None else f"cap {self.max_remove_pct}%"
+        text = (
+            f"{self.segment_id}: would add {len(self.add)}, remove {len(self.remove)} "
+            f"of {self.tagged_before} tagged ({self.mode}, {cap})"
+        )
+        return text + ("; over the cap: nothing would be sent" if self.over_cap else "")
+
+    def refusal(self) -> str:
+        pct = len(self.remove) * 100 / max(self.tagged_before, 1)
+        return (
+            f"{self.segment_id}: refusing to remove {len(self.remove)} of {self.tagged_before} tagged "
+            f"({pct:.0f}% > {self.max_remove_pct}%); nothing sent. Check the build, then rerun with "
+            f"--max-remove-pct {int(pct) + 1} or --allow-removals"
+        )
+
+
+@dataclass
+class SyncSummary:
+    segment_id: str
+    tag: str
+    mode: str
+    added: int = 0
+    removed: int = 0
+    confirmed: int = 0  # found already as wanted after an unknown or failed outcome: nothing sent
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (person_id, reason)
+    tagged_before: int = 0
+    outcome: str = "done"  # done / stopped / refused
+    reason: str | None = None
+
+    def metadata(self) -> dict:
+        return {
+            "mode": self.mode,
+            "added": self.added,
+            "removed": self.removed,
+            "confirmed": self.confirmed,
+            "unchanged": self.unchanged,
+            "failed": len(self.failed),
+            "outcome": self.outcome,
+            **({"reason": self.reason} if self.reason else {}),
+        }
+
+    def line(self) -> str:
+        if self.outcome == "refused":
+            return self.reason or f"{self.segment_id}: refused"
+        text = (
+            f"{self.segment_id}: {self.added} added, {self.removed} removed, {self.unchanged} unchanged, "
+            + (f"{self.confirmed} found as wanted, " if self.confirmed else "")
+            + f"{len(self.failed)} failed ({self.mode})"
+        )
+        return text + (f"; stopped: {self.reason}" if self.outcome == "stopped" else "")
+
+
+class SyncAborted(PushAborted):
+    """A sync stopped early (Action Network unavailable); a rerun resumes from the ledger."""
+
+    def __init__(self, summary: SyncSummary):
+        Exception.__init__(self, summary.line())
+        self.summary = summary
+
+
+class SyncRefused(Exception):
+    """The removals would exceed the segment's cap: nothing was sent."""
+
+    def __init__(self, summary: SyncSummary):
+        super().__init__(summary.line())
+        self.summary = summary
+
+
+def sync_states(con: duckdb.DuckDBPyConnection, segment: seg.Segment) -> dict[str, SyncState]:
+    """Each person's latest ledger row for the segment's tag, both actions together."""
+    try:
+        rows = con.execute(
+            f"""
+            select person_id, last_request, last_action, identifier, an_person_id, tagging_id
+            from ({seg.SYNC_STATE_SELECT}) where segment_id = ? and tag = ?
+            """,
+            [segment.id, segment.tag],
+        ).fetchall()
+    except duckdb.CatalogException:  # never pushed: no ledger yet
+        return {}
+    status = {"added": "pushed", "removed": "pushed", "pending": "pending", "failed": "failed"}
+    return {p: SyncState(a, status[s], i, ap, tg) for p, a, s, i, ap, tg in rows}
+
+
+def plan_sync(
+    con: duckdb.DuckDBPyConnection,
+    segment: seg.Segment,
+    max_remove_pct: int | None = -1,
+) -> tuple[SyncPlan, dict[str, str], dict[str, SyncState]]:
+    """What a mirror run would do: (plan, wanted person → identifier, ledger states).
+
+    Wanted: current treatment members reachable on the channel now (`export_rows`).
+    `max_remove_pct` -1 means the segment's own cap; None no cap.
+    """
+    ident = seg.CHANNEL_COLUMNS[segment.channel][0]
+    wanted = {
+        r["person_id"]: r[ident]
+        for r in seg.export_rows(con, segment).select(["person_id", ident]).to_pylist()
+    }
+    states = sync_states(con, segment)
+    add = [p for p in wanted if not (p in states and states[p].action == ADD_TAG and states[p].settled)]
+    remove = sorted(p for p, s in states.items() if p not in wanted and s.holds)
+    check = sorted(
+        p for p, s in states.items() if p not in wanted and s.action == ADD_TAG and s.status == "failed"
+    )
+    cap = segment.max_remove_pct if max_remove_pct == -1 else max_remove_pct
+    tagged = sum(1 for s in states.values() if s.holds)
+    plan = SyncPlan(segment.id, segment.tag, segment.sync_mode, add, remove, check, tagged, cap)
+    return plan, wanted, states
+
+
+def sync_segment(
+    con: duckdb.DuckDBPyConnection,
+    client: Client,
+    segment: seg.Segment,
+    *,
+    max_remove_pct: int | None = -1,
+    now: dt.datetime | None = None,
+) -> SyncSummary:
+    """Make the segment's tag in Action Network what the segment is now, per its mode.
+
+    mirror: tag who is wanted and not tagged, untag who is tagged and not
+    wanted (left, held out, or no longer reachable on the channel). At most
+    one change request per person per run; a failed one is retried on the
+    next run. Every change is written to the ledger as `pending` before its
+    request; a person whose latest row is `pending` or `failed` is looked up
+    in Action Network (their taggings) before anything is sent again, so a
+    killed or cut-off run resumes without a double add or remove.
+    add_only: the push above (`push_segment`), recorded as a run too.
+
+    Raises SyncRefused (nothing sent) when the removals exceed the cap, and
+    SyncAborted when Action Network stays unavailable.
+    """
+    started = now or seg._now()
+    seg.ensure_schema(con)
+    if segment.sync_mode == "add_only":
+        return _add_only(con, client, segment, started)
+    plan, wanted, states = plan_sync(con, segment, max_remove_pct)
+    summary = SyncSummary(segment.id, segment.tag, segment.sync_mode, tagged_before=plan.tagged_before)
+    if plan.over_cap:
+        summary.outcome, summary.reason = "refused", plan.refusal()
+        _record_run(con, summary, started)
+        raise SyncRefused(summary)
+    ledger = Ledger(con, segment, ADD_TAG)
+    try:
+        for person_id in plan.add:
+            _mirror_add(
+                client, ledger, segment, person_id, wanted[person_id], states.get(person_id), summary, now
+            )
+        for person_id in [*plan.remove, *plan.check]:
+            _mirror_remove(client, ledger, segment, person_id, states[person_id], summary, now)
+    except Unavailable as exc:
+        summary.outcome, summary.reason = "stopped", str(exc)
+        _record_run(con, summary, started)
+        raise SyncAborted(summary) from exc
+    summary.unchanged = len(wanted) - len(plan.add)
+    _record_run(con, summary, started)
+    return summary
+
+
+def _write(ledger: Ledger, action: str, person_id: str, identifier: str, status: str, reason, now,
+           an_person_id: str | None = None, tagging_id: str | None = None) -> None:  # fmt: skip
+    ledger.seq += 1
+    ledger.con.execute(
+        """
+        insert into segments.push_log (segment_id, person_id, tag, identifier, status, reason, pushed_at,
+                                       action, seq, an_person_id, tagging_id)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [ledger.segment.id, person_id, ledger.segment.tag, identifier, status, reason,
+         now or seg._now(), action, ledger.seq, an_person_id, tagging_id],
+    )  # fmt: skip
+
+
+def _lookup(client: Client, segment: seg.Segment, state: SyncState | None, identifier: str):
+    """(Action Network person id, tagging id or None) as Action Network has them now."""
+    an_person = state.an_person_id if state else None
+    if not an_person:
+        person = client.find_person(segment.channel, state.identifier if state else identifier)
+        if person is None:
+            return None, None
+        an_person = _uuid(person)
+    return an_person, find_tagging(client, an_person, segment.tag)
+
+
+def _mirror_add(client, ledger, segment, person_id, identifier, state, summary, now) -> None:
+    an_person = state.an_person_id if state else None
+    if state is not None and not state.settled:
+        # An add or removal whose outcome is unknown or that failed: ask before sending.
+        an_person, tagging = _lookup(client, segment, state, identifier)
+        if tagging:
+            _write(ledger, ADD_TAG, person_id, identifier, "pushed", "found tagged", now, an_person, tagging)
+            summary.confirmed += 1
+            return
+    _write(ledger, ADD_TAG, person_id, identifier, "pending", None, now, an_person)  # the intent, first
+    try:
+        answer = client.signup(person_payload(segment.channel, identifier), [segment.tag])
+    except ActionNetworkError as exc:
+        _write(ledger, ADD_TAG, person_id, identifier, "failed", str(exc), now, an_person)
+        summary.failed.append((person_id, str(exc)))
+        return
+    except OutcomeUnknown as exc:
+        _write(ledger, ADD_TAG, person_id, identifier, "failed", str(exc)[:300], now, an_person)
+        summary.failed.append((person_id, str(exc)[:300]))
+        return
+    _write(ledger, ADD_TAG, person_id, identifier, "pushed", None, now, _uuid(answer) or an_person)
+    summary.added += 1
+
+
+def _mirror_remove(client, ledger, segment, person_id, state: SyncState, summary, now) -> None:
+    an_person, tagging = _lookup(client, segment, state, state.identifier)
+    if not tagging:
+        # Not carrying the tag (never applied, or removed by an earlier answer that was lost).
+        _write(ledger, REMOVE_TAG, person_id, state.identifier, "pushed", "found untagged", now, an_person)
+        summary.confirmed += 1
+        return
+    _write(ledger, REMOVE_TAG, person_id, state.identifier, "pending", None, now, an_person, tagging)
+    try:
+        delete_tagging(client, segment.tag, tagging)
+    except ActionNetworkError as exc:
+        if exc.status == 404:  # gone already
+            _write(ledger, REMOVE_TAG, person_id, state.identifier, "pushed", "already gone", now,
+                   an_person, tagging)  # fmt: skip
+            summary.confirmed += 1
+            return
+        _write(ledger, REMOVE_TAG, person_id, state.identifier, "failed", str(exc), now, an_person, tagging)
+        summary.failed.append((person_id, str(exc)))
+        return
+    except OutcomeUnknown as exc:
+        reason = str(exc)[:300]
+        _write(ledger, REMOVE_TAG, person_id, state.identifier, "failed", reason, now, an_person, tagging)
+        summary.failed.append((person_id, reason))
+        return
+    _write(ledger, REMOVE_TAG, person_id, state.identifier, "pushed", None, now, an_person, tagging)
+    summary.removed += 1
+
+
+def _add_only(con, client, segment, started) -> SyncSummary:
+    summary = SyncSummary(segment.id, segment.tag, segment.sync_mode)
+    try:
+        pushed = push_segment(con, client, segment)
+    except PushAborted as exc:
+        pushed = exc.summary
+        summary.outcome, summary.reason = "stopped", pushed.aborted
+    summary.added, summary.confirmed, summary.unchanged = pushed.pushed, pushed.confirmed, pushed.skipped
+    summary.failed = list(pushed.failed)
+    _record_run(con, summary, started)
+    if summary.outcome == "stopped":
+        raise SyncAborted(summary)
+    return summary
+
+
+def _record_run(con: duckdb.DuckDBPyConnection, summary: SyncSummary, started: dt.datetime) -> None:
+    con.execute(
+        "insert into segments.sync_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [summary.segment_id, summary.tag, summary.mode, started, seg._now(), summary.outcome,
+         summary.added, summary.removed, summary.confirmed, len(summary.failed), summary.tagged_before,
+         summary.reason],
+    )  # fmt: skip

@@ -58,8 +58,43 @@ EXPORT_COLUMNS = {
     "sms": ("phone", "first_name", "last_name", "zip_code", "tag"),
 }
 
-SEGMENT_KEYS = {"id", "name", "cohort", "channel", "holdout", "destinations", "tag", "outcome"}
+SEGMENT_KEYS = {
+    "id",
+    "name",
+    "cohort",
+    "channel",
+    "holdout",
+    "destinations",
+    "tag",
+    "outcome",
+    "action_network",
+}
+# The Action Network destination (`action_network: {tag, mode, max_remove_pct}`):
+# `mirror` adds the tag to who entered and removes it from who left or became
+# unreachable; `add_only` only ever adds (the push before mirror mode). A
+# segment that names no mode is mirrored: the tag then means "in the segment
+# now", which is what a follow-up text to the tag assumes; the removal cap
+# stops a first mirrored run (or a broken build) from stripping a list.
+SYNC_MODES = ("mirror", "add_only")
+DEFAULT_SYNC_MODE = "mirror"
+DEFAULT_MAX_REMOVE_PCT = 20  # a run removing more than this share of the people tagged is refused
+AN_KEYS = {"tag", "mode", "max_remove_pct"}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+# The sync state of a segment's Action Network tag, per person: their latest
+# push-ledger row (the ledger is the one thing written; this is read from it).
+SYNC_STATE_SELECT = """
+select segment_id, tag, person_id, identifier, an_person_id, tagging_id,
+       case when status = 'pending' then 'pending'
+            when status = 'failed' then 'failed'
+            when coalesce(action, 'add_tag') = 'remove_tag' then 'removed'
+            else 'added' end as last_action,
+       coalesce(action, 'add_tag') as last_request, reason, pushed_at as last_action_at
+from segments.push_log
+qualify row_number() over (
+    partition by segment_id, tag, person_id order by coalesce(seq, 0) desc, pushed_at desc
+) = 1
+"""
 
 DDL = """
 create schema if not exists segments;
@@ -86,7 +121,21 @@ create table if not exists segments.push_log (
 );
 alter table segments.push_log add column if not exists action varchar;
 alter table segments.push_log add column if not exists seq bigint;
+alter table segments.push_log add column if not exists an_person_id varchar;
+alter table segments.push_log add column if not exists tagging_id varchar;
+alter table segments.definitions add column if not exists sync_mode varchar;
+alter table segments.definitions add column if not exists max_remove_pct integer;
+create table if not exists segments.sync_runs (
+    segment_id varchar, tag varchar, mode varchar, started_at timestamp, finished_at timestamp,
+    outcome varchar, added bigint, removed bigint, confirmed bigint, failed bigint,
+    tagged_before bigint, reason varchar
+);
+create or replace view segments.sync_state as
+{sync_state};
 """
+
+
+DDL = DDL.replace("{sync_state}", SYNC_STATE_SELECT.strip())
 
 
 class SegmentError(ValueError):
@@ -114,6 +163,8 @@ class Segment:
     outcome_campaign: str = ""
     outcome_event: str = ""
     outcome_days: int = DEFAULT_OUTCOME_DAYS
+    sync_mode: str = DEFAULT_SYNC_MODE  # the Action Network destination's mode
+    max_remove_pct: int = DEFAULT_MAX_REMOVE_PCT
 
     def arm(self, person_id: str) -> str:
         """The arm a person is first assigned to (stored, then never recomputed)."""
@@ -133,7 +184,11 @@ class Segment:
                 "within": self.outcome_days,
             },
             "destinations": list(self.destinations),
-            "tag": self.tag,
+            "action_network": {
+                "tag": self.tag,
+                "mode": self.sync_mode,
+                "max_remove_pct": self.max_remove_pct,
+            },
         }
 
     def definition_row(self, now: dt.datetime) -> dict:
@@ -151,6 +206,8 @@ class Segment:
             "outcome_event": self.outcome_event,
             "outcome_window_days": self.outcome_days,
             "defined_at": now,
+            "sync_mode": self.sync_mode,
+            "max_remove_pct": self.max_remove_pct,
         }
 
 
@@ -224,9 +281,23 @@ def _parse_segment(entry, path: Path) -> Segment:
         destinations = [destinations]
     if not isinstance(destinations, list) or any(d not in DESTINATIONS for d in destinations):
         fail(f"`destinations` must be a list of {', '.join(DESTINATIONS)}, not {destinations!r}")
-    tag = entry.get("tag", f"rollcall: {sid}")
+    an = entry.get("action_network") or {}
+    if not isinstance(an, dict):
+        fail("`action_network` must be {tag: …, mode: mirror|add_only, max_remove_pct: …}")
+    unknown = sorted(set(an) - AN_KEYS)
+    if unknown:
+        fail(f"unknown key action_network.{unknown[0]} (known: {', '.join(sorted(AN_KEYS))})")
+    if "tag" in entry and "tag" in an and entry["tag"] != an["tag"]:
+        fail("`tag` and `action_network.tag` differ; give one")
+    tag = an.get("tag", entry.get("tag", f"rollcall: {sid}"))
     if not isinstance(tag, str) or not tag.strip():
         fail("`tag` must be a non-empty text")
+    mode = an.get("mode", DEFAULT_SYNC_MODE)
+    if mode not in SYNC_MODES:
+        fail(f"`action_network.mode` must be mirror or add_only, not {mode!r}")
+    cap = an.get("max_remove_pct", DEFAULT_MAX_REMOVE_PCT)
+    if isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= 100:
+        fail(f"`action_network.max_remove_pct` must be a whole percent from 0 to 100, not {cap!r}")
 
     question = entry.get("cohort")
     if not isinstance(question, dict):
@@ -260,6 +331,8 @@ def _parse_segment(entry, path: Path) -> Segment:
         outcome_campaign=str(outcome.get("campaign") or cohort.campaign),
         outcome_event=event,
         outcome_days=days,
+        sync_mode=mode,
+        max_remove_pct=cap,
     )
 
 
@@ -311,7 +384,7 @@ def define(
             "within": outcome_days,
         },
         "destinations": ["csv", "parquet", *(["actionnetwork"] if push else [])],
-        "tag": f"rollcall: {sid}",
+        "action_network": {"tag": f"rollcall: {sid}", "mode": DEFAULT_SYNC_MODE},
     }
 
 

@@ -79,12 +79,15 @@ def test_admin_saves_a_segment_builds_it_at_once_and_gets_its_treatment_list(pri
 
     click(at, "Push to Action Network")
     assert "skipped" in at.info[-1].value and "ROLLCALL_AN_TOKEN" in at.info[-1].value
-    # With a token, the button runs `rollcall segments push`: every treatment member tagged once.
+    # With a token, the button runs `rollcall segments push`: every treatment member tagged once
+    # (a new segment mirrors its tag: added to who is in it, removed from who leaves).
     with FakeActionNetwork() as server:
         monkeypatch.setenv("ROLLCALL_AN_URL", server.url)
         monkeypatch.setenv("ROLLCALL_AN_TOKEN", TOKEN)
         click(at, "Push to Action Network")
-        assert f"{len(rows)} pushed, 0 already pushed, 0 failed" in at.success[-1].value, at.error
+        assert f"{len(rows)} added, 0 removed, 0 unchanged, 0 failed (mirror)" in at.success[-1].value, (
+            at.error
+        )
         assert dict(server.tagged) == {(r["phone"], segment.tag): 1 for r in rows}
     monkeypatch.delenv("ROLLCALL_AN_TOKEN")
 

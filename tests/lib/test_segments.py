@@ -85,6 +85,30 @@ def test_defaults_outcome_is_the_did_not_and_reachability_is_the_channel():
     assert s.destinations == ("csv", "parquet")
 
 
+def test_the_action_network_destination_mirrors_by_default_and_add_only_stays_available(tmp_path):
+    s = one()  # a segment written before modes existed: mirrored, 20% removal cap
+    assert (s.tag, s.sync_mode, s.max_remove_pct) == ("rollcall: pro-act-openers", "mirror", 20)
+    s = one(action_network={"tag": "rollcall: openers", "mode": "add_only", "max_remove_pct": 5})
+    assert (s.tag, s.sync_mode, s.max_remove_pct) == ("rollcall: openers", "add_only", 5)
+    assert one(tag="rollcall: old").tag == "rollcall: old"  # the top-level key is still read
+    for bad, message in (
+        ({"mode": "sync"}, "must be mirror or add_only"),
+        ({"max_remove_pct": 101}, "max_remove_pct` must be a whole percent"),
+        ({"colour": "red"}, "unknown key action_network.colour"),
+    ):
+        with pytest.raises(seg.SegmentError, match=message):
+            one(action_network=bad)
+    with pytest.raises(seg.SegmentError, match="differ"):
+        one(tag="a", action_network={"tag": "b"})
+    # What the builder and `segments add` save: mirror, written out, read back the same.
+    entry = seg.define(
+        s.cohort, name_en="Openers", name_fr="Ouvreurs", channel="email", outcome_event="called", push=True
+    )
+    saved = seg.save(tmp_path / "segments.yml", entry)
+    assert (saved.sync_mode, saved.tag) == ("mirror", "rollcall: openers")
+    assert seg.load(tmp_path / "segments.yml") == [saved]
+
+
 def test_holdout_is_a_stable_hash_of_segment_and_person():
     # sha256("s:p") is fixed: the same bucket on every machine, in every run.
     assert (

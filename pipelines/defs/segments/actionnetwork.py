@@ -58,8 +58,9 @@ def actionnetwork_people(
     kinds={"python"},
     pool=POOL,
     description=(
-        "Treatment members of segments with the `actionnetwork` destination, tagged in Action Network "
-        "(person signup helper); resumable, never a control or unreachable member."
+        "Each segment with the `actionnetwork` destination synced to its tag in Action Network: mirror "
+        "mode adds it to who entered and removes it from who left or became unreachable (add_only only "
+        "adds); resumable, never a control or unreachable member; removals over the cap are refused."
     ),
 )
 def actionnetwork_segment_tags(
@@ -74,19 +75,23 @@ def actionnetwork_segment_tags(
         context.log.info(f"Action Network push {why}")
         return dg.MaterializeResult(metadata={"skipped": why})
     metadata: dict = {}
-    stopped = []
+    stopped, refused = [], []
     with warehouse.connect() as con:
         for segment in segments:
             try:
-                summary = an.push_segment(con, client, segment)
-            except an.PushAborted as exc:
+                summary = an.sync_segment(con, client, segment)
+            except an.SyncRefused as exc:
+                summary = exc.summary
+                refused.append(summary.line())
+            except an.SyncAborted as exc:
                 summary = exc.summary
                 stopped.append(summary.line())
             context.log.info(f"Action Network push {summary.line()}")
             metadata.update({f"{segment.id} {k}": v for k, v in summary.metadata().items()})
-    if stopped:
+    if stopped or refused:
+        why = "stopped early; a rerun resumes: " if stopped else "refused: "
         raise dg.Failure(
-            description="Action Network push stopped early; a rerun resumes: " + "; ".join(stopped),
+            description=f"Action Network push {why}" + "; ".join(stopped + refused),
             metadata=metadata,
         )
     return dg.MaterializeResult(metadata=metadata)
