@@ -1,3 +1,8 @@
+-- A view: the identity over the people landed now, so a check before a
+-- build (pipelines/defs/transform/assets.py) reads the identity that build
+-- will use, from this one rule.
+{{ config(materialized='view') }}
+
 -- Identity resolution by email: one person per normalised address. When
 -- several people share an address the smallest person_id wins, so every
 -- engine resolves the same way.

@@ -1,3 +1,8 @@
+-- A view: the identity over the people landed now, so a check before a
+-- build (pipelines/defs/transform/assets.py) reads the identity that build
+-- will use, from this one rule.
+{{ config(materialized='view') }}
+
 -- Identity resolution by phone: one person per E.164 number. When several
 -- people share a number the smallest person_id wins, so every engine
 -- resolves the same way.

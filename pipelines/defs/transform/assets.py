@@ -73,16 +73,11 @@ _PEOPLE_STEALING_MATCHES = """
         select person_key, email_norm, phone_e164
         from staging.stg_action_network__people where loaded_at > ?  -- since the last completed build
     ),
-    -- the identity the build is about to use (int_person_emails / int_person_phones:
-    -- the smallest person_id wins), against the one the events matched last time
-    emails as (
-        select email_norm, hash(min(person_id)) as person_key from staging.stg_action_network__people
-        where email_norm is not null group by email_norm
-    ),
-    phones as (
-        select phone_e164, hash(min(person_id)) as person_key from staging.stg_action_network__people
-        where phone_e164 is not null group by phone_e164
-    ),
+    -- the identity the build is about to use (the views int_person_emails /
+    -- int_person_phones over the people landed now), against the one the
+    -- events matched last time
+    emails as (select email_norm, person_key from intermediate.int_person_emails),
+    phones as (select phone_e164, person_key from intermediate.int_person_phones),
     matched as (
         select t.channel, t.identifier, t.person_key from marts.touchpoints t
         where t.person_key is not null and (
