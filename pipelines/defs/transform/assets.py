@@ -73,11 +73,10 @@ _PEOPLE_STEALING_MATCHES = """
         select person_key, email_norm, phone_e164
         from staging.stg_action_network__people where loaded_at > ?  -- since the last completed build
     ),
-    -- the identity the build is about to use (the views int_person_emails /
-    -- int_person_phones over the people landed now), against the one the
-    -- events matched last time
-    emails as (select email_norm, person_key from intermediate.int_person_emails),
-    phones as (select phone_e164, person_key from intermediate.int_person_phones),
+    -- the identity the build is about to use (the view int_person_identity_now,
+    -- the one rule over the people landed now), against the one the stored
+    -- events matched last time (touchpoints, through int_person_emails / phones)
+    now as (select kind, identifier, person_key from intermediate.int_person_identity_now),
     matched as (
         select t.channel, t.identifier, t.person_key from marts.touchpoints t
         where t.person_key is not null and (
@@ -87,9 +86,10 @@ _PEOPLE_STEALING_MATCHES = """
         )
     )
     select count(*) from matched m
-    left join emails e on m.channel = 'email' and m.identifier = e.email_norm
-    left join phones p on m.channel <> 'email' and m.identifier = p.phone_e164
-    where m.person_key is distinct from coalesce(e.person_key, p.person_key)
+    left join now n
+        on n.kind = case when m.channel = 'email' then 'email' else 'phone' end
+        and m.identifier = n.identifier
+    where m.person_key is distinct from n.person_key
 """
 
 
