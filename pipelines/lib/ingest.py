@@ -25,12 +25,15 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import email.utils
 import gzip
 import hashlib
 import io
 import json
 import os
+import re
 import unicodedata
+import urllib.parse
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,13 +44,13 @@ from typing import BinaryIO, TypeVar
 import duckdb
 import pyarrow as pa
 
-from pipelines.lib.campaigns import CampaignsError, parse_campaigns
+from pipelines.lib.campaigns import CampaignsError, parse_registry
 from pipelines.lib.phones import NANP_SHAPE, e164_table, nanp_prefix_valid, zip_states
 from pipelines.lib.warehouse import attach_raw
 
 T = TypeVar("T")
 
-SOURCES = ("people", "sendgrid", "twilio_messages", "twilio_calls", "campaigns")
+SOURCES = ("people", "sendgrid", "twilio_messages", "twilio_calls", "actionnetwork_actions", "campaigns")
 
 SENDGRID_EVENTS = (
     "processed",
@@ -180,6 +183,21 @@ create table if not exists raw.nanp_prefixes (prefix varchar, valid boolean);
 create table if not exists raw.zip_states (zip varchar, state varchar);
 create table if not exists raw.campaign_call_numbers (
     campaign_id varchar, number_e164 varchar
+);
+-- The Action Network pages each campaign lists (campaigns.yml `actions:`).
+create table if not exists raw.campaign_actions (
+    campaign_id varchar, page_kind varchar, page_id varchar
+);
+-- Each Action Network action once: the copy with the latest modified_date.
+create table if not exists raw.actionnetwork_actions (
+    action_id varchar, kind varchar, page_kind varchar, page_id varchar, person_id varchar,
+    acted_at timestamp, modified_at timestamp, status varchar, outreach_type varchar,
+    _source_file varchar, _line integer, _loaded_at timestamp
+);
+-- The targets of each kept outreach, replaced with it.
+create table if not exists raw.actionnetwork_action_targets (
+    action_id varchar, target_index integer, title varchar, given_name varchar,
+    family_name varchar, ocdid varchar, _loaded_at timestamp
 );
 """
 
@@ -354,6 +372,12 @@ def source_files(landing: Path, source: str) -> list[Path]:
     folder = landing / source
     if not folder.is_dir():
         return []
+    if source == "actionnetwork_actions":  # page bodies anywhere beneath, NDJSON in kind folders
+        return sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+        )
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
 
 
@@ -1474,6 +1498,308 @@ def _load_calls(con, files, now, result) -> dict:
     return _per_file(con, "twilio_calls", files, now)
 
 
+# --- Action Network actions ---------------------------------------------------
+
+# An action's kind → the kind of page it is taken on, the `_embedded` key of an
+# API page body holding it, and the folder its NDJSON records land in.
+ACTION_KINDS = {
+    "signature": ("petition", "osdi:signatures", "signatures"),
+    "submission": ("form", "osdi:submissions", "submissions"),
+    "attendance": ("event", "osdi:attendances", "attendances"),
+    "outreach": ("advocacy_campaign", "osdi:outreaches", "outreaches"),
+}
+_KIND_OF_KEY = {key: kind for kind, (_, key, _) in ACTION_KINDS.items()}
+_KIND_OF_FOLDER = {folder: kind for kind, (_, _, folder) in ACTION_KINDS.items()}
+_ACTION_SCHEMA = pa.schema(
+    [
+        ("action_id", pa.string()),
+        ("kind", pa.string()),
+        ("page_kind", pa.string()),
+        ("page_id", pa.string()),
+        ("person_id", pa.string()),
+        ("acted_at", pa.timestamp("us")),
+        ("modified_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("outreach_type", pa.string()),
+        ("_source_file", pa.string()),
+        ("_line", pa.int32()),
+    ]
+)
+_TARGET_SCHEMA = pa.schema(
+    [
+        ("action_id", pa.string()),
+        ("file", pa.string()),
+        ("line", pa.int32()),
+        ("target_index", pa.int32()),
+        ("title", pa.string()),
+        ("given_name", pa.string()),
+        ("family_name", pa.string()),
+        ("ocdid", pa.string()),
+    ]
+)
+_ISO_UTC = re.compile(rf"{ISO_DATE}(?:{ISO_OFFSET})?")
+
+
+def _an_datetime(value) -> dt.datetime | None:
+    """An Action Network date (ISO 8601; RFC 2822 read too) as naive UTC, or None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if _ISO_UTC.fullmatch(text):
+            text = re.sub(r"\s*(UTC|GMT)$", "+00:00", text)
+            moment = dt.datetime.fromisoformat(text)
+        else:
+            moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _an_id(value) -> str | None:
+    """A uuid field as given (trimmed), or None when absent or blank."""
+    if isinstance(value, str) and value.strip():
+        return value.strip().removeprefix("action_network:")
+    return None
+
+
+def _linked_id(record: dict, rel: str) -> str | None:
+    """The uuid at the end of a record's `_links[rel].href` (the API links an action to its person, page)."""
+    links = record.get("_links")
+    link = links.get(rel) if isinstance(links, dict) else None
+    href = link.get("href") if isinstance(link, dict) else None
+    if isinstance(href, str) and href.strip():
+        return urllib.parse.urlsplit(href.strip()).path.rstrip("/").rsplit("/", 1)[-1] or None
+    return None
+
+
+def _text_field(value) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value).strip() or None
+
+
+def _action_row(record, kind: str, now: dt.datetime) -> tuple[tuple, list[tuple]] | str:
+    """(row, targets) of one landed record, or the reason it is rejected.
+
+    Rejected: no readable created_date (modified_date is never used instead),
+    no `action_network:` identifier, no person id, no page id. The person and
+    page ids come from `action_network:person_id` / `action_network:<page kind>_id`,
+    or else from the record's `_links` (`osdi:person`, `osdi:petition`, …).
+    """
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    page_kind = ACTION_KINDS[kind][0]
+    created = record.get("created_date")
+    if created is None or (isinstance(created, str) and not created.strip()):
+        return "missing created_date"
+    acted_at = _an_datetime(created)
+    if acted_at is None:
+        return f'unparsable created_date "{created}"'
+    if not EARLIEST_EVENT <= acted_at <= now + FUTURE_SLACK:
+        return f'created_date out of range "{created}"'
+    identifiers = record.get("identifiers")
+    action_id = next(
+        (
+            _an_id(i)
+            for i in (identifiers if isinstance(identifiers, list) else [])
+            if isinstance(i, str) and i.startswith("action_network:") and _an_id(i)
+        ),
+        None,
+    )
+    if action_id is None:
+        return "missing action_network: identifier"
+    person_id = _an_id(record.get("action_network:person_id")) or _linked_id(record, "osdi:person")
+    if person_id is None:
+        return "missing action_network:person_id"
+    page_id = _an_id(record.get(f"action_network:{page_kind}_id")) or _linked_id(record, f"osdi:{page_kind}")
+    if page_id is None:
+        return f"missing action_network:{page_kind}_id"
+    # An unreadable (or absurd) modified_date orders the copy as never modified.
+    modified_at = _an_datetime(record.get("modified_date"))
+    if modified_at is not None and not EARLIEST_EVENT <= modified_at <= now + FUTURE_SLACK:
+        modified_at = None
+    status = _text_field(record.get("status")) if kind == "attendance" else None
+    outreach_type = _text_field(record.get("type")) if kind == "outreach" else None
+    targets = []
+    if kind == "outreach" and isinstance(record.get("targets"), list):
+        for index, target in enumerate(record["targets"], start=1):
+            if isinstance(target, dict):
+                targets.append(
+                    (
+                        index,
+                        *(
+                            _text_field(target.get(k))
+                            for k in ("title", "given_name", "family_name", "ocdid")
+                        ),
+                    )
+                )
+    row = (
+        action_id,
+        kind,
+        page_kind,
+        page_id.lower(),
+        person_id,
+        acted_at,
+        modified_at,
+        status.lower() if status else None,
+        outreach_type,
+    )
+    return row, targets
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="rollcall_latin1")
+
+
+def _action_documents(path: Path, folder: Path) -> list[tuple[int, str, object, str | None]]:
+    """(line, kind, record, its text or None) for each record of a landed actions file.
+
+    An API page body (a JSON object with `_embedded`) gives its records at
+    their place in the `_embedded` list (1, 2, …); an NDJSON file in a kind's
+    folder (`signatures/`, …) gives one record a physical line (a line that is
+    not JSON comes back as record None, rejected as bad JSON). Anything else
+    is not the format: IngestError naming the file.
+    """
+    data = _read_landed(path, lambda handle: handle.read()).removeprefix(b"\xef\xbb\xbf")
+    relative = path.relative_to(folder).parts
+    folder_kind = _KIND_OF_FOLDER.get(relative[0]) if len(relative) > 1 else None
+    start = data.lstrip()[:1]
+    if not start:
+        return []
+    what = "Action Network actions (an API page body, or NDJSON records in signatures/, submissions/, …)"
+    if start != b"{":
+        raise IngestError(f"{path}: not {what}")
+    text = _decoded(data)
+    try:
+        doc = json.loads(text)
+        problem = None
+    except json.JSONDecodeError as exc:
+        doc, problem = None, f"bad JSON: {exc.msg} at line {exc.lineno}"
+    if isinstance(doc, dict) and "_embedded" in doc:
+        embedded = doc["_embedded"]
+        if not isinstance(embedded, dict):
+            raise IngestError(f"{path}: not an Action Network API page body (`_embedded` is not an object)")
+        keys = [k for k in embedded if k in _KIND_OF_KEY]
+        if len(keys) > 1:
+            raise IngestError(f"{path}: an API page body holding {' and '.join(keys)}: one collection a page")
+        if not keys:
+            others = [k for k, v in embedded.items() if v]
+            if others:
+                raise IngestError(f"{path}: an API page of {', '.join(others)}, not of actions")
+            return []
+        records = embedded[keys[0]]
+        if not isinstance(records, list):
+            raise IngestError(f"{path}: not an Action Network API page body ({keys[0]} is not a list)")
+        kind = _KIND_OF_KEY[keys[0]]
+        return [(index, kind, record, None) for index, record in enumerate(records, start=1)]
+    if folder_kind is None:
+        raise IngestError(
+            f"{path}: not an Action Network API page body ({problem or 'no `_embedded`'}); "
+            "NDJSON records belong in signatures/, submissions/, attendances/ or outreaches/"
+        )
+    documents: list[tuple[int, str, object, str | None]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        documents.append((number, folder_kind, record, line.rstrip("\r")))
+    return documents
+
+
+def _load_actions(con, files, now, result) -> dict:
+    """Action Network actions, each kept once: the copy with the latest modified_date.
+
+    The copies this load brings are compared with the one held (whatever order
+    files land in): the latest `modified_date` wins, a tie keeps the first
+    landed copy (earliest load, then file name, then line). A replaced action's
+    row and targets are written again, with this load's `_loaded_at`.
+    """
+    folder = Path(files[0]).parents[0]
+    while folder.name != "actionnetwork_actions" and folder != folder.parent:
+        folder = folder.parent
+    rows: list[tuple] = []
+    targets: list[tuple] = []
+    rejects: list[tuple] = []
+    per_file: dict[str, list[int]] = {}
+    for path in files:
+        name = str(path)
+        counts = per_file.setdefault(name, [0, 0])
+        for line, kind, record, text in _action_documents(Path(path), folder):
+            checked = "bad JSON" if record is None else _action_row(record, kind, now)
+            if isinstance(checked, str):
+                raw = text if text is not None else json.dumps(record, ensure_ascii=False)
+                rejects.append(("actionnetwork_actions", name, line, checked, raw[:2000], now))
+                counts[1] += 1
+                continue
+            row, its_targets = checked
+            rows.append((*row, name, line))
+            targets.extend((row[0], name, line, *target) for target in its_targets)
+            counts[0] += 1
+    if rejects:
+        con.executemany("insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?)", rejects)
+    result.rows_rejected += len(rejects)
+    result.rows_loaded += len(rows)
+    if rows:
+        con.register(
+            "_act_arrow",
+            pa.Table.from_pylist(
+                [dict(zip(_ACTION_SCHEMA.names, r, strict=True)) for r in rows], schema=_ACTION_SCHEMA
+            ),
+        )
+        con.register(
+            "_act_targets_arrow",
+            pa.Table.from_pylist(
+                [dict(zip(_TARGET_SCHEMA.names, t, strict=True)) for t in targets], schema=_TARGET_SCHEMA
+            ),
+        )
+        con.execute(
+            """
+            create or replace temp table _act_keep as
+            with held as (
+                select *, false as fresh from raw.actionnetwork_actions
+                where action_id in (select action_id from _act_arrow)
+            ),
+            landed as (select *, $now::timestamp as _loaded_at, true as fresh from _act_arrow)
+            select * from (select * from held union all by name select * from landed)
+            qualify row_number() over (
+                partition by action_id order by modified_at desc nulls last, _loaded_at, _source_file, _line
+            ) = 1
+            """,
+            {"now": now},
+        )
+        con.execute(
+            "create or replace temp table _act_targets as "
+            "select t.* from _act_targets_arrow t join _act_keep k "
+            "on k.fresh and k.action_id = t.action_id and k._source_file = t.file and k._line = t.line"
+        )
+        con.unregister("_act_arrow")
+        con.unregister("_act_targets_arrow")
+        replaced = "(select action_id from _act_keep where fresh)"
+        con.execute(f"delete from raw.actionnetwork_action_targets where action_id in {replaced}")
+        con.execute(f"delete from raw.actionnetwork_actions where action_id in {replaced}")
+        con.execute(
+            "insert into raw.actionnetwork_actions by name "
+            "select * exclude (fresh) from _act_keep where fresh"
+        )
+        con.execute(
+            """
+            insert into raw.actionnetwork_action_targets
+            select action_id, target_index, title, given_name, family_name, ocdid, $now from _act_targets
+            """,
+            {"now": now},
+        )
+    return {file: (loaded, rejected) for file, (loaded, rejected) in per_file.items()}
+
+
 # --- campaigns.yml ----------------------------------------------------------
 
 
@@ -1483,11 +1809,16 @@ def _load_calls(con, files, now, result) -> dict:
 def _load_campaigns(con, files, now, result) -> dict:
     (path,) = files
     try:
-        campaigns, numbers = parse_campaigns(path)
+        campaigns, numbers, pages = parse_registry(path)
     except CampaignsError as exc:
         raise IngestError(str(exc)) from exc
     con.execute("delete from raw.campaigns")
     con.execute("delete from raw.campaign_call_numbers")
+    con.execute("delete from raw.campaign_actions")
+    if pages:
+        con.register("_a", pa.Table.from_pylist(pages))
+        con.execute("insert into raw.campaign_actions by name select distinct * from _a")
+        con.unregister("_a")
     if campaigns:
         con.register("_c", pa.Table.from_pylist(campaigns))
         con.execute("insert into raw.campaigns by name select * from _c")
@@ -1505,5 +1836,6 @@ _LOADERS = {
     "sendgrid": _load_sendgrid,
     "twilio_messages": _load_messages,
     "twilio_calls": _load_calls,
+    "actionnetwork_actions": _load_actions,
     "campaigns": _load_campaigns,
 }
