@@ -6,7 +6,9 @@
     sendgrid/*.json, *.ndjson   Event Webhook posts (JSON arrays) and bulk NDJSON
     twilio_messages/*.csv       message logs, console and REST header spellings
     twilio_calls/*.csv          call logs, both spellings, hotline + patch-through
-    campaigns.yml               the strategists' registry
+    actionnetwork_actions/      Action Network actions: API page bodies (pull-*/) and NDJSON
+                                (signatures/, submissions/, attendances/, outreaches/)
+    campaigns.yml               the strategists' registry (with each campaign's `actions:` pages)
 
 and returns a summary of what it wrote, including every piece of deliberate
 damage (`planted`) so ingest tests can check they reject exactly that.
