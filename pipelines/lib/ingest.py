@@ -33,7 +33,6 @@ import json
 import os
 import re
 import unicodedata
-import urllib.parse
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -1510,45 +1509,19 @@ ACTION_KINDS = {
 }
 _KIND_OF_KEY = {key: kind for kind, (_, key, _) in ACTION_KINDS.items()}
 _KIND_OF_FOLDER = {folder: kind for kind, (_, _, folder) in ACTION_KINDS.items()}
-_ACTION_SCHEMA = pa.schema(
-    [
-        ("action_id", pa.string()),
-        ("kind", pa.string()),
-        ("page_kind", pa.string()),
-        ("page_id", pa.string()),
-        ("person_id", pa.string()),
-        ("acted_at", pa.timestamp("us")),
-        ("modified_at", pa.timestamp("us")),
-        ("status", pa.string()),
-        ("outreach_type", pa.string()),
-        ("_source_file", pa.string()),
-        ("_line", pa.int32()),
-    ]
-)
-_TARGET_SCHEMA = pa.schema(
-    [
-        ("action_id", pa.string()),
-        ("file", pa.string()),
-        ("line", pa.int32()),
-        ("target_index", pa.int32()),
-        ("title", pa.string()),
-        ("given_name", pa.string()),
-        ("family_name", pa.string()),
-        ("ocdid", pa.string()),
-    ]
-)
 _ISO_UTC = re.compile(rf"{ISO_DATE}(?:{ISO_OFFSET})?")
+TARGET_FIELDS = ("title", "given_name", "family_name", "ocdid")
+ACTION_BATCH = 250_000  # records handed to DuckDB at a time (bounds the memory a big NDJSON export takes)
 
 
 def _an_datetime(value) -> dt.datetime | None:
-    """An Action Network date (ISO 8601; RFC 2822 read too) as naive UTC, or None if unreadable."""
+    """An Action Network date (ISO 8601; RFC 2822 read too) as naive UTC, or None (the pull's watermarks)."""
     if not isinstance(value, str):
         return None
     text = value.strip()
     try:
         if _ISO_UTC.fullmatch(text):
-            text = re.sub(r"\s*(UTC|GMT)$", "+00:00", text)
-            moment = dt.datetime.fromisoformat(text)
+            moment = dt.datetime.fromisoformat(re.sub(r"\s*(UTC|GMT)$", "+00:00", text))
         else:
             moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -1558,98 +1531,6 @@ def _an_datetime(value) -> dt.datetime | None:
     return moment
 
 
-def _an_id(value) -> str | None:
-    """A uuid field as given (trimmed), or None when absent or blank."""
-    if isinstance(value, str) and value.strip():
-        return value.strip().removeprefix("action_network:")
-    return None
-
-
-def _linked_id(record: dict, rel: str) -> str | None:
-    """The uuid at the end of a record's `_links[rel].href` (the API links an action to its person, page)."""
-    links = record.get("_links")
-    link = links.get(rel) if isinstance(links, dict) else None
-    href = link.get("href") if isinstance(link, dict) else None
-    if isinstance(href, str) and href.strip():
-        return urllib.parse.urlsplit(href.strip()).path.rstrip("/").rsplit("/", 1)[-1] or None
-    return None
-
-
-def _text_field(value) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    return str(value).strip() or None
-
-
-def _action_row(record, kind: str, now: dt.datetime) -> tuple[tuple, list[tuple]] | str:
-    """(row, targets) of one landed record, or the reason it is rejected.
-
-    Rejected: no readable created_date (modified_date is never used instead),
-    no `action_network:` identifier, no person id, no page id. The person and
-    page ids come from `action_network:person_id` / `action_network:<page kind>_id`,
-    or else from the record's `_links` (`osdi:person`, `osdi:petition`, …).
-    """
-    if not isinstance(record, dict):
-        return "not a JSON object"
-    page_kind = ACTION_KINDS[kind][0]
-    created = record.get("created_date")
-    if created is None or (isinstance(created, str) and not created.strip()):
-        return "missing created_date"
-    acted_at = _an_datetime(created)
-    if acted_at is None:
-        return f'unparsable created_date "{created}"'
-    if not EARLIEST_EVENT <= acted_at <= now + FUTURE_SLACK:
-        return f'created_date out of range "{created}"'
-    identifiers = record.get("identifiers")
-    action_id = next(
-        (
-            _an_id(i)
-            for i in (identifiers if isinstance(identifiers, list) else [])
-            if isinstance(i, str) and i.startswith("action_network:") and _an_id(i)
-        ),
-        None,
-    )
-    if action_id is None:
-        return "missing action_network: identifier"
-    person_id = _an_id(record.get("action_network:person_id")) or _linked_id(record, "osdi:person")
-    if person_id is None:
-        return "missing action_network:person_id"
-    page_id = _an_id(record.get(f"action_network:{page_kind}_id")) or _linked_id(record, f"osdi:{page_kind}")
-    if page_id is None:
-        return f"missing action_network:{page_kind}_id"
-    # An unreadable (or absurd) modified_date orders the copy as never modified.
-    modified_at = _an_datetime(record.get("modified_date"))
-    if modified_at is not None and not EARLIEST_EVENT <= modified_at <= now + FUTURE_SLACK:
-        modified_at = None
-    status = _text_field(record.get("status")) if kind == "attendance" else None
-    outreach_type = _text_field(record.get("type")) if kind == "outreach" else None
-    targets = []
-    if kind == "outreach" and isinstance(record.get("targets"), list):
-        for index, target in enumerate(record["targets"], start=1):
-            if isinstance(target, dict):
-                targets.append(
-                    (
-                        index,
-                        *(
-                            _text_field(target.get(k))
-                            for k in ("title", "given_name", "family_name", "ocdid")
-                        ),
-                    )
-                )
-    row = (
-        action_id,
-        kind,
-        page_kind,
-        page_id.lower(),
-        person_id,
-        acted_at,
-        modified_at,
-        status.lower() if status else None,
-        outreach_type,
-    )
-    return row, targets
-
-
 def _decoded(data: bytes) -> str:
     try:
         return data.decode("utf-8")
@@ -1657,30 +1538,36 @@ def _decoded(data: bytes) -> str:
         return data.decode("cp1252", errors="rollcall_latin1")
 
 
-def _action_documents(path: Path, folder: Path) -> list[tuple[int, str, object, str | None]]:
-    """(line, kind, record, its text or None) for each record of a landed actions file.
+def _action_documents(path: Path, folder: Path) -> tuple[str, list[int], list[str]]:
+    """(kind, lines, JSON texts) of the records of one landed actions file.
 
     An API page body (a JSON object with `_embedded`) gives its records at
     their place in the `_embedded` list (1, 2, …); an NDJSON file in a kind's
-    folder (`signatures/`, …) gives one record a physical line (a line that is
-    not JSON comes back as record None, rejected as bad JSON). Anything else
-    is not the format: IngestError naming the file.
+    folder (`signatures/`, …) gives one record a physical line, as written
+    (bad JSON included: the checks reject it). Anything else is not the
+    format: IngestError naming the file.
     """
     data = _read_landed(path, lambda handle: handle.read()).removeprefix(b"\xef\xbb\xbf")
     relative = path.relative_to(folder).parts
     folder_kind = _KIND_OF_FOLDER.get(relative[0]) if len(relative) > 1 else None
     start = data.lstrip()[:1]
     if not start:
-        return []
+        return folder_kind or "signature", [], []
     what = "Action Network actions (an API page body, or NDJSON records in signatures/, submissions/, …)"
     if start != b"{":
         raise IngestError(f"{path}: not {what}")
     text = _decoded(data)
-    try:
-        doc = json.loads(text)
-        problem = None
-    except json.JSONDecodeError as exc:
-        doc, problem = None, f"bad JSON: {exc.msg} at line {exc.lineno}"
+    doc, problem = None, None
+    if folder_kind is None or text.lstrip().startswith('{"total_pages"') or "\n" not in text.strip():
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problem = f"bad JSON: {exc.msg} at line {exc.lineno}"
+    elif '"_embedded"' in text[:200_000]:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            doc = None  # NDJSON that mentions _embedded: read line by line
     if isinstance(doc, dict) and "_embedded" in doc:
         embedded = doc["_embedded"]
         if not isinstance(embedded, dict):
@@ -1692,110 +1579,209 @@ def _action_documents(path: Path, folder: Path) -> list[tuple[int, str, object, 
             others = [k for k, v in embedded.items() if v]
             if others:
                 raise IngestError(f"{path}: an API page of {', '.join(others)}, not of actions")
-            return []
+            return folder_kind or "signature", [], []
         records = embedded[keys[0]]
         if not isinstance(records, list):
             raise IngestError(f"{path}: not an Action Network API page body ({keys[0]} is not a list)")
-        kind = _KIND_OF_KEY[keys[0]]
-        return [(index, kind, record, None) for index, record in enumerate(records, start=1)]
+        texts = [json.dumps(r, ensure_ascii=False) for r in records]
+        return _KIND_OF_KEY[keys[0]], list(range(1, len(records) + 1)), texts
     if folder_kind is None:
         raise IngestError(
             f"{path}: not an Action Network API page body ({problem or 'no `_embedded`'}); "
             "NDJSON records belong in signatures/, submissions/, attendances/ or outreaches/"
         )
-    documents: list[tuple[int, str, object, str | None]] = []
+    lines, texts = [], []
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            record = None
-        documents.append((number, folder_kind, record, line.rstrip("\r")))
-    return documents
+        if line.strip():
+            lines.append(number)
+            texts.append(line.rstrip("\r"))
+    return folder_kind, lines, texts
 
 
-def _columns(rows: list[tuple], schema: pa.Schema) -> pa.Table:
-    """Row tuples as an Arrow table of `schema` (column by column: no dict per row)."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    return pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
+def _json_text(path: str, doc: str = "doc") -> str:
+    """A text field of the JSON `doc`, trimmed, null when absent or blank."""
+    return f"nullif(trim(json_extract_string({doc}, '{path}')), '')"
+
+
+def _uuid_of(given: str, link: str) -> str:
+    """A uuid field (`action_network:` prefix dropped), else the last segment of the record's link."""
+    value = f"nullif(trim(regexp_replace(trim({given}), '^action_network:', '')), '')"
+    href = f"json_extract_string(doc, '$._links.\"{link}\".href')"
+    tail = f"nullif(regexp_extract(rtrim(regexp_extract({href}, '^[^?#]*'), '/'), '[^/]*$'), '')"
+    return f"(case when {value} is not null then {value} else {tail} end)"
+
+
+# The fields read from each record, parsed once (a field of another type reads as null or its text).
+ACTION_FIELDS = {
+    "identifiers": "VARCHAR[]",
+    "created_date": "VARCHAR",
+    "modified_date": "VARCHAR",
+    "action_network:person_id": "VARCHAR",
+    **{f"action_network:{page}_id": "VARCHAR" for page, _, _ in ACTION_KINDS.values()},
+    "status": "VARCHAR",
+    "type": "VARCHAR",
+}
+
+
+def _actions_checked(now: dt.datetime) -> str:
+    """`_act_docs` (file, line, kind, doc) read and checked: raw.actionnetwork_actions' columns, a reason."""
+    page_ids = "\n".join(
+        "when '{}' then {}".format(kind, _uuid_of(f'j."action_network:{page}_id"', "osdi:" + page))
+        for kind, (page, _, _) in ACTION_KINDS.items()
     )
+    page_kinds = "\n".join(f"when '{kind}' then '{page}'" for kind, (page, _, _) in ACTION_KINDS.items())
+    structure = json.dumps(ACTION_FIELDS)
+    return f"""
+        with docs as (
+            select *, case when not json_valid(doc) then 'bad JSON'
+                           when json_type(doc) <> 'OBJECT' then 'not a JSON object' end as early
+            from _act_docs
+        ),
+        records as (
+            select *, from_json(doc, '{structure}') as j from docs where early is null
+        ),
+        fields as (
+            select file, line, kind, doc, early,
+                   case kind {page_kinds} end as page_kind,
+                   j.created_date as created,
+                   {_date_sql("j.modified_date")} as modified_parsed,
+                   nullif(trim(regexp_replace(list_filter(
+                       j.identifiers, lambda x: starts_with(x, 'action_network:') and trim(x[16:]) <> ''
+                   )[1], '^action_network:', '')), '') as action_id,
+                   {_uuid_of('j."action_network:person_id"', "osdi:person")} as person_id,
+                   case kind {page_ids} end as page_id,
+                   case when kind = 'attendance' then lower(nullif(trim(j.status), '')) end as status,
+                   case when kind = 'outreach' then nullif(trim(j.type), '') end as outreach_type
+            from records
+        ),
+        parsed as (
+            select *, {_date_sql("created")} as acted_parsed, {_window_sql("acted_parsed", now)} as acted_at
+            from fields
+        )
+        select file, line, doc,
+               case
+                   when nullif(trim(created), '') is null then 'missing created_date'
+                   when acted_parsed is null then 'unparsable created_date "' || created || '"'
+                   when acted_at is null then 'created_date out of range "' || created || '"'
+                   when action_id is null then 'missing action_network: identifier'
+                   when person_id is null then 'missing action_network:person_id'
+                   when page_id is null then 'missing action_network:' || page_kind || '_id'
+               end as reason,
+               action_id, kind, page_kind, lower(page_id) as page_id, person_id, acted_at,
+               -- an unreadable (or absurd) modified_date orders the copy as never modified
+               {_window_sql("modified_parsed", now)} as modified_at, status, outreach_type
+        from parsed
+        union all by name
+        select file, line, doc, early as reason from docs where early is not null
+    """
 
 
 def _load_actions(con, files, now, result) -> dict:
     """Action Network actions, each kept once: the copy with the latest modified_date.
 
-    The copies this load brings are compared with the one held (whatever order
-    files land in): the latest `modified_date` wins, a tie keeps the first
-    landed copy (earliest load, then file name, then line). A replaced action's
-    row and targets are written again, with this load's `_loaded_at`.
+    Python reads each file's shape (page body or NDJSON) and hands DuckDB the
+    records as JSON text with their line; DuckDB reads and checks them all in
+    one pass. The copies this load brings are compared with the one held
+    (whatever order files land in): the latest `modified_date` wins, a tie
+    keeps the first landed copy (earliest load, then file name, then line). A
+    replaced action's row and targets are written again, with this load's
+    `_loaded_at`.
     """
-    folder = Path(files[0]).parents[0]
+    folder = Path(files[0]).parent
     while folder.name != "actionnetwork_actions" and folder != folder.parent:
         folder = folder.parent
-    rows: list[tuple] = []
-    targets: list[tuple] = []
-    rejects: list[tuple] = []
-    per_file: dict[str, list[int]] = {}
+    con.execute(
+        "create or replace temp table _act_docs (file varchar, line integer, kind varchar, doc varchar)"
+    )
+    pending: list[tuple[str, str, list[int], list[str]]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        table = pa.table(
+            {
+                "file": pa.array([f for f, _, lines, _ in pending for _ in lines], pa.string()),
+                "line": pa.array([n for _, _, lines, _ in pending for n in lines], pa.int32()),
+                "kind": pa.array([k for _, k, lines, _ in pending for _ in lines], pa.string()),
+                "doc": pa.array([t for _, _, _, texts in pending for t in texts], pa.string()),
+            }
+        )
+        con.register("_act_docs_arrow", table)
+        con.execute("insert into _act_docs select * from _act_docs_arrow")
+        con.unregister("_act_docs_arrow")
+        pending.clear()
+
+    held = 0
     for path in files:
-        name = str(path)
-        counts = per_file.setdefault(name, [0, 0])
-        for line, kind, record, text in _action_documents(Path(path), folder):
-            checked = "bad JSON" if record is None else _action_row(record, kind, now)
-            if isinstance(checked, str):
-                raw = text if text is not None else json.dumps(record, ensure_ascii=False)
-                rejects.append(("actionnetwork_actions", name, line, checked, raw[:2000], now))
-                counts[1] += 1
-                continue
-            row, its_targets = checked
-            rows.append((*row, name, line))
-            targets.extend((row[0], name, line, *target) for target in its_targets)
-            counts[0] += 1
-    if rejects:
-        con.executemany("insert into raw.rejected_rows values (?, ?, ?, ?, ?, ?)", rejects)
-    result.rows_rejected += len(rejects)
-    result.rows_loaded += len(rows)
-    if rows:
-        con.register("_act_arrow", _columns(rows, _ACTION_SCHEMA))
-        con.register("_act_targets_arrow", _columns(targets, _TARGET_SCHEMA))
-        con.execute(
-            """
-            create or replace temp table _act_keep as
-            with held as (
-                select *, false as fresh from raw.actionnetwork_actions
-                where action_id in (select action_id from _act_arrow)
-            ),
-            landed as (select *, $now::timestamp as _loaded_at, true as fresh from _act_arrow)
-            select * from (select * from held union all by name select * from landed)
-            qualify row_number() over (
-                partition by action_id order by modified_at desc nulls last, _loaded_at, _source_file, _line
-            ) = 1
-            """,
-            {"now": now},
+        kind, lines, texts = _action_documents(Path(path), folder)
+        pending.append((str(path), kind, lines, texts))
+        held += len(lines)
+        if held >= ACTION_BATCH:
+            flush()
+            held = 0
+    flush()
+    con.execute(f"create or replace temp table _act_checked as {_actions_checked(now)}")
+    con.execute(
+        """
+        insert into raw.rejected_rows
+        select 'actionnetwork_actions', file, line, reason, left(doc, 2000), $now
+        from _act_checked where reason is not null
+        """,
+        {"now": now},
+    )
+    con.execute(
+        """
+        create or replace temp table _act_keep as
+        with held as (
+            select *, false as fresh from raw.actionnetwork_actions
+            where action_id in (select action_id from _act_checked where reason is null)
+        ),
+        landed as (
+            select action_id, kind, page_kind, page_id, person_id, acted_at, modified_at, status,
+                   outreach_type, file as _source_file, line as _line, $now::timestamp as _loaded_at,
+                   true as fresh
+            from _act_checked where reason is null
         )
-        con.execute(
-            "create or replace temp table _act_targets as "
-            "select t.* from _act_targets_arrow t join _act_keep k "
-            "on k.fresh and k.action_id = t.action_id and k._source_file = t.file and k._line = t.line"
+        select * from (select * from held union all by name select * from landed)
+        qualify row_number() over (
+            partition by action_id order by modified_at desc nulls last, _loaded_at, _source_file, _line
+        ) = 1
+        """,
+        {"now": now},
+    )
+    replaced = "(select action_id from _act_keep where fresh)"
+    con.execute(f"delete from raw.actionnetwork_action_targets where action_id in {replaced}")
+    con.execute(f"delete from raw.actionnetwork_actions where action_id in {replaced}")
+    con.execute(
+        "insert into raw.actionnetwork_actions by name select * exclude (fresh) from _act_keep where fresh"
+    )
+    con.execute(
+        f"""
+        insert into raw.actionnetwork_action_targets
+        with targets as (
+            select c.action_id, unnest(json_extract(c.doc, '$.targets[*]')) as target,
+                   unnest(range(1, json_array_length(c.doc, '$.targets')::bigint + 1)) as target_index
+            from _act_checked c
+            join _act_keep k on k.fresh and k.action_id = c.action_id
+                and k._source_file = c.file and k._line = c.line
+            where c.kind = 'outreach' and json_type(c.doc, '$.targets') = 'ARRAY'
         )
-        con.unregister("_act_arrow")
-        con.unregister("_act_targets_arrow")
-        replaced = "(select action_id from _act_keep where fresh)"
-        con.execute(f"delete from raw.actionnetwork_action_targets where action_id in {replaced}")
-        con.execute(f"delete from raw.actionnetwork_actions where action_id in {replaced}")
-        con.execute(
-            "insert into raw.actionnetwork_actions by name "
-            "select * exclude (fresh) from _act_keep where fresh"
-        )
-        con.execute(
-            """
-            insert into raw.actionnetwork_action_targets
-            select action_id, target_index, title, given_name, family_name, ocdid, $now from _act_targets
-            """,
-            {"now": now},
-        )
-    return {file: (loaded, rejected) for file, (loaded, rejected) in per_file.items()}
+        select action_id, target_index::integer,
+               {", ".join(_json_text(f"$.{f}", "target") for f in TARGET_FIELDS)},
+               $now
+        from targets where json_type(target) = 'OBJECT'
+        """,
+        {"now": now},
+    )
+    counts = con.execute(
+        "select file, count(*) filter (where reason is null), count(reason) from _act_checked group by file"
+    ).fetchall()
+    per_file = {str(p): (0, 0) for p in files}
+    for file, loaded, rejected in counts:
+        per_file[file] = (loaded, rejected)
+        result.rows_loaded += loaded
+        result.rows_rejected += rejected
+    return per_file
 
 
 # --- campaigns.yml ----------------------------------------------------------

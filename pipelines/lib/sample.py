@@ -1689,10 +1689,10 @@ def write_calls(c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, w: Wr
 
 # page kind → (its actions' collection, the record's page-id field, share of people acting × engagement)
 ACTION_PAGES = {
-    "petition": ("signatures", "petition_id", 0.12),
-    "form": ("submissions", "form_id", 0.06),
-    "event": ("attendances", "event_id", 0.04),
-    "advocacy_campaign": ("outreaches", "advocacy_campaign_id", 0.08),
+    "petition": ("signatures", "petition_id", 0.06),  # about 2 % of the list sign a campaign's petition
+    "form": ("submissions", "form_id", 0.03),
+    "event": ("attendances", "event_id", 0.02),
+    "advocacy_campaign": ("outreaches", "advocacy_campaign_id", 0.04),
 }
 PAGE_BODY_BUDGET = 200  # per page, the first records land as API page bodies (25 a page); the rest NDJSON
 AN_API = "https://actionnetwork.org/api/v2/"
@@ -1822,6 +1822,8 @@ def write_actions(camps: list[Campaign], people: People, seed: int, w: Writer) -
         strangers = max(1, n // 2000) if number == 0 else 0
         persons = pl.concat([people.frame["uuid"].gather(acted), _uuids(rng, strangers)])
         m = len(persons)
+        if m == 0:  # a tiny sample: nobody acted on this page
+            continue
         created = np.sort(c.send_ts + rng.integers(600, 10 * 86400, m))
         frame = pl.DataFrame(
             {
@@ -1836,11 +1838,14 @@ def write_actions(camps: list[Campaign], people: People, seed: int, w: Writer) -
             }
         )
         changed = rng.random(m) < 0.04
+        changed[rng.integers(0, m)] = True  # at least one a page, however small the sample
         later = frame.filter(pl.Series(changed)).with_columns(
             pl.col("modified") + pl.Series(rng.integers(2 * 86400, 6 * 86400, int(changed.sum()))),
             pl.lit("declined").alias("status"),
         )
-        repulled = frame.filter(pl.Series(rng.random(m) < 0.05))
+        again = rng.random(m) < 0.05
+        again[rng.integers(0, m)] = True
+        repulled = frame.filter(pl.Series(again))
         lines = _action_lines(frame, kind, page_id)
         head = min(m, PAGE_BODY_BUDGET)
         for page, body in enumerate(_page_bodies(lines.slice(0, head), kind, page_id), start=1):
