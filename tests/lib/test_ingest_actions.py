@@ -114,6 +114,13 @@ def test_dates_with_offsets_are_utc_and_ids_may_come_from_the_links(con, empty):
     ) == [("p-linked", PETITION, "2026-06-03 15:00:00", "2026-06-04 10:00:00.25")]
 
 
+def test_a_one_record_ndjson_file_that_embeds_its_person_is_a_record_not_a_page(con, empty):
+    embedded = {**record(7), "_embedded": {"osdi:person": {"given_name": "Ana"}}}
+    land(empty, "signatures/one.ndjson", json.dumps(embedded) + "\n")
+    assert ingest.load_source(con, empty, SOURCE).rows_loaded == 1
+    assert rows(con, "select action_id, _line from raw.actionnetwork_actions") == [(action_id(7), 1)]
+
+
 def test_each_rejection_reason_with_file_and_line(con, empty):
     no_created = record(1, created_date=None)
     blank_created = record(2, created_date=" ")
