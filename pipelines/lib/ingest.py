@@ -1569,9 +1569,13 @@ def _action_documents(path: Path, folder: Path) -> tuple[str, list[int], list[st
         except json.JSONDecodeError:
             doc = None  # NDJSON that mentions _embedded: read line by line
     embedded = doc.get("_embedded") if isinstance(doc, dict) else None
-    if isinstance(doc, dict) and "_embedded" in doc and (
-        # in a kind's folder, one record that embeds its person is NDJSON, not a page
-        folder_kind is None or (isinstance(embedded, dict) and any(k in _KIND_OF_KEY for k in embedded))
+    if (
+        isinstance(doc, dict)
+        and "_embedded" in doc
+        and (
+            # in a kind's folder, one record that embeds its person is NDJSON, not a page
+            folder_kind is None or (isinstance(embedded, dict) and any(k in _KIND_OF_KEY for k in embedded))
+        )
     ):
         if not isinstance(embedded, dict):
             raise IngestError(f"{path}: not an Action Network API page body (`_embedded` is not an object)")
