@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help="warehouse file (ROLLCALL_WAREHOUSE, default data/warehouse.duckdb)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log")
 
+    pull = sub.add_parser("pull", help="Action Network people and actions → landing files")
+    pull.add_argument("--landing", help="landing folder (ROLLCALL_LANDING, default data/landing)")
+
     dash = sub.add_parser("dashboard", help="the Streamlit app on the current warehouse")
     dash.add_argument(
         "--address",
@@ -151,6 +154,36 @@ def cmd_run(args) -> int:
         f"{said} {summary.warehouse}: {rows}; {summary.rejected:,} rejected rows, "
         f"{summary.unmatched:,} unmatched events"
     )
+    return 0
+
+
+def cmd_pull(args) -> int:
+    """People and the listed pages' actions changed since the last pull (pipelines/lib/pull.py)."""
+    from pipelines.lib import actionnetwork as an
+    from pipelines.lib import pull
+    from pipelines.lib.campaigns import CampaignsError
+
+    token = os.environ.get("ROLLCALL_AN_TOKEN")
+    if not token:
+        print(
+            "rollcall: no Action Network API token: set ROLLCALL_AN_TOKEN (and ROLLCALL_AN_URL)",
+            file=sys.stderr,
+        )
+        return 1
+    landing = wh.landing_path(args.landing)
+    client = an.Client(os.environ.get("ROLLCALL_AN_URL") or an.DEFAULT_URL, token)
+    try:
+        summary = pull.pull(landing, client)
+    except (CampaignsError, pull.PullError) as exc:
+        print(f"rollcall: {exc}", file=sys.stderr)
+        return 1
+    except (an.Unavailable, an.ActionNetworkError) as exc:
+        print(
+            f"rollcall: the pull stopped ({exc}); what was pulled is kept: run it again to resume",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"pulled into {landing}: {summary.line()}")
     return 0
 
 
@@ -272,6 +305,7 @@ def cmd_segments(args) -> int:
 COMMANDS = {
     "cohort": cmd_cohort,
     "run": cmd_run,
+    "pull": cmd_pull,
     "demo": cmd_demo,
     "dashboard": cmd_dashboard,
     "users": cmd_users,

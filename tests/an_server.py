@@ -36,6 +36,13 @@ TOKEN = "test-token"
 PER_PAGE = 25
 DROP = 0  # a status that means: close the connection without answering
 FAULTS = ("429", "500-before", "500-after", "drop-before", "drop-after")
+# API path of a kind of page → (page kind, its collection of actions)
+ACTION_COLLECTIONS = {
+    "petitions": ("petition", "signatures"),
+    "forms": ("form", "submissions"),
+    "events": ("event", "attendances"),
+    "advocacy_campaigns": ("advocacy_campaign", "outreaches"),
+}
 
 
 class FakeActionNetwork:
@@ -159,6 +166,8 @@ class FakeActionNetwork:
                 for t in tags
             ]  # fmt: skip
             return 200, {}, self._page(items, "osdi:taggings", f"people/{parts[1]}/taggings", query)
+        if parts[0] in ACTION_COLLECTIONS and method == "GET":
+            return self._actions_route(parts, query)
         if parts[0] in ("people", "tags"):
             return (
                 (405, {}, {"error": "method not allowed"})
@@ -316,6 +325,63 @@ class FakeActionNetwork:
         if parts[:1] == ["tags"] and method == "DELETE":
             return 405, {}, {"error": "method not allowed"}
         return None
+
+    # --- actions (issue 15): what members did on petitions, forms, events, letters ------------
+    # GET petitions/{id}/signatures, forms/{id}/submissions, events/{id}/attendances,
+    # advocacy_campaigns/{id}/outreaches: 25 a page, `filter=modified_date gt '…'`, the last
+    # full page linking on to an empty one, as for people. The store lives in `actions`.
+
+    @property
+    def actions(self) -> dict[tuple[str, str], list[dict]]:
+        """(page kind, page uuid) → its action records, in the order the API lists them."""
+        return self.__dict__.setdefault("_actions", {})
+
+    def add_action(self, page_kind: str, page_id: str, record: dict) -> None:
+        """Add a record to a page's collection, or replace the one with the same identifier in place."""
+        records = self.actions.setdefault((page_kind, page_id), [])
+        for i, held in enumerate(records):
+            if held["identifiers"][0] == record["identifiers"][0]:
+                records[i] = record
+                return
+        records.append(record)
+
+    def _actions_route(self, parts: list[str], query: dict) -> tuple[int, dict, dict]:
+        page_kind, collection = ACTION_COLLECTIONS[parts[0]]
+        if len(parts) != 3 or parts[2] != collection:
+            return 404, {}, {"error": "not found"}
+        if (page_kind, parts[1]) not in self.actions:
+            return 404, {}, {"error": f"no {page_kind} {parts[1]}"}
+        records = self.actions[(page_kind, parts[1])]
+        wanted = query.get("filter", [None])[0]
+        if wanted:
+            match = re.fullmatch(r"modified_date gt '([^']+)'", wanted)
+            if not match:
+                return 400, {}, {"error": f"bad filter {wanted}"}
+            records = [r for r in records if r.get("modified_date", "") > match.group(1)]
+        time.sleep(self.__dict__.get("actions_delay", 0.0))  # slow pages: where a kill lands mid-pull
+        page = int(query.get("page", ["1"])[0])
+        total_pages = max(1, -(-len(records) // PER_PAGE))
+        path = "/".join(parts)
+
+        def link(n: int) -> str:
+            params = {"page": n, **({"filter": wanted} if wanted else {})}
+            return f"{self.url}{path}?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+
+        links = {"self": {"href": link(page)}}
+        if page <= total_pages:
+            links["next"] = {"href": link(page + 1)}
+        return (
+            200,
+            {},
+            {
+                "total_pages": total_pages,
+                "per_page": PER_PAGE,
+                "page": page,
+                "total_records": len(records),
+                "_links": links,
+                "_embedded": {f"osdi:{collection}": records[(page - 1) * PER_PAGE : page * PER_PAGE]},
+            },
+        )
 
     # --- HTTP -------------------------------------------------------------
 

@@ -17,6 +17,8 @@ KINDS = [
     (r'^unknown event "', "unknown_event"),
     (r'^unparsable date "', "bad_date"),
     (r'^not a phone number "', "bad_phone"),
+    (r"^missing created_date$", "missing_created_date"),
+    (r"^missing action_network:person_id$", "missing_person_id"),
 ]
 
 
@@ -50,5 +52,7 @@ def test_nothing_else_is_lost(loaded):
         "sendgrid": "select count(distinct sg_event_id) from raw.sendgrid_events",
         "twilio_messages": "select count(distinct sid) from raw.twilio_messages",
         "twilio_calls": "select count(distinct sid) from raw.twilio_calls",
+        # one row per action (re-pulled and superseded copies are not kept)
+        "actionnetwork_actions": "select count(*) from raw.actionnetwork_actions",
     }
     assert {s: con.sql(q).fetchall()[0][0] for s, q in counts.items()} == summary["loadable"]

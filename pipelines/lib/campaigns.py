@@ -12,7 +12,8 @@ it is about one campaign, the campaign (its id, or its place in the list):
 - A key the registry does not know (`emial:`) is an error naming it, with the
   nearest known key ("did you mean 'email'?").
 - The optional `actions:` (the Action Network pages of the campaign, a list of
-  `{kind, id}`) is validated; nothing stores it yet.
+  `{kind, id}`) is validated and becomes rows of `raw.campaign_actions`
+  (`parse_registry`); a page may belong to several campaigns.
 """
 
 from __future__ import annotations
@@ -150,6 +151,12 @@ def unknown_key(keys, known: set[str]) -> str | None:
 
 def parse_campaigns(path: Path) -> tuple[list[dict], list[dict]]:
     """Campaign rows and call-number rows from the registry; CampaignsError on any mistake."""
+    campaigns, numbers, _ = parse_registry(path)
+    return campaigns, numbers
+
+
+def parse_registry(path: Path) -> tuple[list[dict], list[dict], list[dict]]:
+    """Campaign rows, call-number rows and action-page rows (`campaign_id, page_kind, page_id`)."""
     path = Path(path)
     doc = read_yaml(path, "campaign registry")
     if not isinstance(doc, dict) or not isinstance(doc.get("campaigns"), list):
@@ -157,16 +164,24 @@ def parse_campaigns(path: Path) -> tuple[list[dict], list[dict]]:
     problem = unknown_key(doc, TOP_KEYS)
     if problem:
         raise CampaignsError(f"{path}: {problem}")
-    campaigns, numbers = [], []
+    campaigns, numbers, pages = [], [], []
     ids = [c.get("id") if isinstance(c, dict) else None for c in doc["campaigns"]]
     for place, entry in enumerate(doc["campaigns"], start=1):
         campaign, campaign_numbers = _parse_campaign(entry, path, ids, place)
         campaigns.append(campaign)
         numbers.extend(campaign_numbers)
+        pages.extend(
+            {"campaign_id": campaign["campaign_id"], "page_kind": kind, "page_id": page_id}
+            for kind, page_id in _check_actions(entry.get("actions"), _never)
+        )
     duplicated = {str(i) for i in ids if ids.count(i) > 1}
     if duplicated:
         raise CampaignsError(f"{path}: campaign id listed twice: {', '.join(sorted(duplicated))}")
-    return campaigns, numbers
+    return campaigns, numbers, pages
+
+
+def _never(why: str):  # actions were checked by _parse_campaign already
+    raise AssertionError(why)
 
 
 def _mapping(value, what: str, known: set[str], fail) -> dict:
@@ -252,13 +267,16 @@ def _parse_campaign(entry, path: Path, ids: list, place: int = 0) -> tuple[dict,
     return campaign, numbers
 
 
-def _check_actions(actions, fail) -> None:
-    """`actions:` — a list of {kind, id}: kind one of ACTION_KINDS, id an Action Network uuid."""
+def _check_actions(actions, fail) -> list[tuple[str, str]]:
+    """`actions:` — a list of {kind, id}: kind one of ACTION_KINDS, id an Action Network uuid.
+
+    Returns (kind, uuid in lower case) for each.
+    """
     if actions is None:
-        return
+        return []
     if not isinstance(actions, list):
         fail("`actions` must be a list of {kind: …, id: …}")
-    seen = set()
+    seen, pages = set(), []
     for n, action in enumerate(actions, start=1):
         if not isinstance(action, dict):
             fail(f"actions #{n} must be {{kind: …, id: …}}, not {action!r:.60}")
@@ -278,6 +296,8 @@ def _check_actions(actions, fail) -> None:
         if (kind, str(parsed)) in seen:
             fail(f"actions #{n}: {kind} {parsed} is listed twice")
         seen.add((kind, str(parsed)))
+        pages.append((kind, str(parsed)))
+    return pages
 
 
 def _as_utc(value, fail, what: str = "date") -> dt.datetime:

@@ -25,11 +25,13 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import email.utils
 import gzip
 import hashlib
 import io
 import json
 import os
+import re
 import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
@@ -41,13 +43,13 @@ from typing import BinaryIO, TypeVar
 import duckdb
 import pyarrow as pa
 
-from pipelines.lib.campaigns import CampaignsError, parse_campaigns
+from pipelines.lib.campaigns import CampaignsError, parse_registry
 from pipelines.lib.phones import NANP_SHAPE, e164_table, nanp_prefix_valid, zip_states
 from pipelines.lib.warehouse import attach_raw
 
 T = TypeVar("T")
 
-SOURCES = ("people", "sendgrid", "twilio_messages", "twilio_calls", "campaigns")
+SOURCES = ("people", "sendgrid", "twilio_messages", "twilio_calls", "actionnetwork_actions", "campaigns")
 
 SENDGRID_EVENTS = (
     "processed",
@@ -180,6 +182,21 @@ create table if not exists raw.nanp_prefixes (prefix varchar, valid boolean);
 create table if not exists raw.zip_states (zip varchar, state varchar);
 create table if not exists raw.campaign_call_numbers (
     campaign_id varchar, number_e164 varchar
+);
+-- The Action Network pages each campaign lists (campaigns.yml `actions:`).
+create table if not exists raw.campaign_actions (
+    campaign_id varchar, page_kind varchar, page_id varchar
+);
+-- Each Action Network action once: the copy with the latest modified_date.
+create table if not exists raw.actionnetwork_actions (
+    action_id varchar, kind varchar, page_kind varchar, page_id varchar, person_id varchar,
+    acted_at timestamp, modified_at timestamp, status varchar, outreach_type varchar,
+    _source_file varchar, _line integer, _loaded_at timestamp
+);
+-- The targets of each kept outreach, replaced with it.
+create table if not exists raw.actionnetwork_action_targets (
+    action_id varchar, target_index integer, title varchar, given_name varchar,
+    family_name varchar, ocdid varchar, _loaded_at timestamp
 );
 """
 
@@ -354,6 +371,12 @@ def source_files(landing: Path, source: str) -> list[Path]:
     folder = landing / source
     if not folder.is_dir():
         return []
+    if source == "actionnetwork_actions":  # page bodies anywhere beneath, NDJSON in kind folders
+        return sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+        )
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
 
 
@@ -1544,6 +1567,300 @@ def _load_calls(con, files, now, result) -> dict:
     return _per_file(con, "twilio_calls", files, now)
 
 
+# --- Action Network actions ---------------------------------------------------
+
+# An action's kind → the kind of page it is taken on, the `_embedded` key of an
+# API page body holding it, and the folder its NDJSON records land in.
+ACTION_KINDS = {
+    "signature": ("petition", "osdi:signatures", "signatures"),
+    "submission": ("form", "osdi:submissions", "submissions"),
+    "attendance": ("event", "osdi:attendances", "attendances"),
+    "outreach": ("advocacy_campaign", "osdi:outreaches", "outreaches"),
+}
+_KIND_OF_KEY = {key: kind for kind, (_, key, _) in ACTION_KINDS.items()}
+_KIND_OF_FOLDER = {folder: kind for kind, (_, _, folder) in ACTION_KINDS.items()}
+_ISO_UTC = re.compile(rf"{ISO_DATE}(?:{ISO_OFFSET})?")
+TARGET_FIELDS = ("title", "given_name", "family_name", "ocdid")
+ACTION_BATCH = 250_000  # records handed to DuckDB at a time (bounds the memory a big NDJSON export takes)
+
+
+def _an_datetime(value) -> dt.datetime | None:
+    """An Action Network date (ISO 8601; RFC 2822 read too) as naive UTC, or None (the pull's watermarks)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if _ISO_UTC.fullmatch(text):
+            moment = dt.datetime.fromisoformat(re.sub(r"\s*(UTC|GMT)$", "+00:00", text))
+        else:
+            moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="rollcall_latin1")
+
+
+def _action_documents(path: Path, folder: Path) -> tuple[str, list[int], list[str]]:
+    """(kind, lines, JSON texts) of the records of one landed actions file.
+
+    An API page body (a JSON object with `_embedded`) gives its records at
+    their place in the `_embedded` list (1, 2, …); an NDJSON file in a kind's
+    folder (`signatures/`, …) gives one record a physical line, as written
+    (bad JSON included: the checks reject it). Anything else is not the
+    format: IngestError naming the file.
+    """
+    data = _read_landed(path, lambda handle: handle.read()).removeprefix(b"\xef\xbb\xbf")
+    relative = path.relative_to(folder).parts
+    folder_kind = _KIND_OF_FOLDER.get(relative[0]) if len(relative) > 1 else None
+    start = data.lstrip()[:1]
+    if not start:
+        return folder_kind or "signature", [], []
+    what = "Action Network actions (an API page body, or NDJSON records in signatures/, submissions/, …)"
+    if start != b"{":
+        raise IngestError(f"{path}: not {what}")
+    text = _decoded(data)
+    doc, problem = None, None
+    if folder_kind is None or text.lstrip().startswith('{"total_pages"') or "\n" not in text.strip():
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problem = f"bad JSON: {exc.msg} at line {exc.lineno}"
+    elif '"_embedded"' in text[:200_000]:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            doc = None  # NDJSON that mentions _embedded: read line by line
+    embedded = doc.get("_embedded") if isinstance(doc, dict) else None
+    if (
+        isinstance(doc, dict)
+        and "_embedded" in doc
+        and (
+            # in a kind's folder, one record that embeds its person is NDJSON, not a page
+            folder_kind is None or (isinstance(embedded, dict) and any(k in _KIND_OF_KEY for k in embedded))
+        )
+    ):
+        if not isinstance(embedded, dict):
+            raise IngestError(f"{path}: not an Action Network API page body (`_embedded` is not an object)")
+        keys = [k for k in embedded if k in _KIND_OF_KEY]
+        if len(keys) > 1:
+            raise IngestError(f"{path}: an API page body holding {' and '.join(keys)}: one collection a page")
+        if not keys:
+            others = [k for k, v in embedded.items() if v]
+            if others:
+                raise IngestError(f"{path}: an API page of {', '.join(others)}, not of actions")
+            return folder_kind or "signature", [], []
+        records = embedded[keys[0]]
+        if not isinstance(records, list):
+            raise IngestError(f"{path}: not an Action Network API page body ({keys[0]} is not a list)")
+        texts = [json.dumps(r, ensure_ascii=False) for r in records]
+        return _KIND_OF_KEY[keys[0]], list(range(1, len(records) + 1)), texts
+    if folder_kind is None:
+        raise IngestError(
+            f"{path}: not an Action Network API page body ({problem or 'no `_embedded`'}); "
+            "NDJSON records belong in signatures/, submissions/, attendances/ or outreaches/"
+        )
+    lines, texts = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            lines.append(number)
+            texts.append(line.rstrip("\r"))
+    return folder_kind, lines, texts
+
+
+def _json_text(path: str, doc: str = "doc") -> str:
+    """A text field of the JSON `doc`, trimmed, null when absent or blank."""
+    return f"nullif(trim(json_extract_string({doc}, '{path}')), '')"
+
+
+def _uuid_of(given: str, link: str) -> str:
+    """A uuid field (`action_network:` prefix dropped), else the last segment of the record's link."""
+    value = f"nullif(trim(regexp_replace(trim({given}), '^action_network:', '')), '')"
+    href = f"json_extract_string(doc, '$._links.\"{link}\".href')"
+    tail = f"nullif(regexp_extract(rtrim(regexp_extract({href}, '^[^?#]*'), '/'), '[^/]*$'), '')"
+    return f"(case when {value} is not null then {value} else {tail} end)"
+
+
+# The fields read from each record, parsed once (a field of another type reads as null or its text).
+ACTION_FIELDS = {
+    "identifiers": "VARCHAR[]",
+    "created_date": "VARCHAR",
+    "modified_date": "VARCHAR",
+    "action_network:person_id": "VARCHAR",
+    **{f"action_network:{page}_id": "VARCHAR" for page, _, _ in ACTION_KINDS.values()},
+    "status": "VARCHAR",
+    "type": "VARCHAR",
+}
+
+
+def _actions_checked(now: dt.datetime) -> str:
+    """`_act_docs` (file, line, kind, doc) read and checked: raw.actionnetwork_actions' columns, a reason."""
+    page_ids = "\n".join(
+        "when '{}' then {}".format(kind, _uuid_of(f'j."action_network:{page}_id"', "osdi:" + page))
+        for kind, (page, _, _) in ACTION_KINDS.items()
+    )
+    page_kinds = "\n".join(f"when '{kind}' then '{page}'" for kind, (page, _, _) in ACTION_KINDS.items())
+    structure = json.dumps(ACTION_FIELDS)
+    return f"""
+        with docs as (
+            select *, case when not json_valid(doc) then 'bad JSON'
+                           when json_type(doc) <> 'OBJECT' then 'not a JSON object' end as early
+            from _act_docs
+        ),
+        records as (
+            select *, from_json(doc, '{structure}') as j from docs where early is null
+        ),
+        fields as (
+            select file, line, kind, doc, early,
+                   case kind {page_kinds} end as page_kind,
+                   j.created_date as created,
+                   {_date_sql("j.modified_date")} as modified_parsed,
+                   nullif(trim(regexp_replace(list_filter(
+                       j.identifiers, lambda x: starts_with(x, 'action_network:') and trim(x[16:]) <> ''
+                   )[1], '^action_network:', '')), '') as action_id,
+                   {_uuid_of('j."action_network:person_id"', "osdi:person")} as person_id,
+                   case kind {page_ids} end as page_id,
+                   case when kind = 'attendance' then lower(nullif(trim(j.status), '')) end as status,
+                   case when kind = 'outreach' then nullif(trim(j.type), '') end as outreach_type
+            from records
+        ),
+        parsed as (
+            select *, {_date_sql("created")} as acted_parsed, {_window_sql("acted_parsed", now)} as acted_at
+            from fields
+        )
+        select file, line, doc,
+               case
+                   when nullif(trim(created), '') is null then 'missing created_date'
+                   when acted_parsed is null then 'unparsable created_date "' || created || '"'
+                   when acted_at is null then 'created_date out of range "' || created || '"'
+                   when action_id is null then 'missing action_network: identifier'
+                   when person_id is null then 'missing action_network:person_id'
+                   when page_id is null then 'missing action_network:' || page_kind || '_id'
+               end as reason,
+               action_id, kind, page_kind, lower(page_id) as page_id, person_id, acted_at,
+               -- an unreadable (or absurd) modified_date orders the copy as never modified
+               {_window_sql("modified_parsed", now)} as modified_at, status, outreach_type
+        from parsed
+        union all by name
+        select file, line, doc, early as reason from docs where early is not null
+    """
+
+
+def _load_actions(con, files, now, result) -> dict:
+    """Action Network actions, each kept once: the copy with the latest modified_date.
+
+    Python reads each file's shape (page body or NDJSON) and hands DuckDB the
+    records as JSON text with their line; DuckDB reads and checks them all in
+    one pass. The copies this load brings are compared with the one held
+    (whatever order files land in): the latest `modified_date` wins, a tie
+    keeps the first landed copy (earliest load, then file name, then line). A
+    replaced action's row and targets are written again, with this load's
+    `_loaded_at`.
+    """
+    folder = Path(files[0]).parent
+    while folder.name != "actionnetwork_actions" and folder != folder.parent:
+        folder = folder.parent
+    con.execute(
+        "create or replace temp table _act_docs (file varchar, line integer, kind varchar, doc varchar)"
+    )
+    pending: list[tuple[str, str, list[int], list[str]]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        table = pa.table(
+            {
+                "file": pa.array([f for f, _, lines, _ in pending for _ in lines], pa.string()),
+                "line": pa.array([n for _, _, lines, _ in pending for n in lines], pa.int32()),
+                "kind": pa.array([k for _, k, lines, _ in pending for _ in lines], pa.string()),
+                "doc": pa.array([t for _, _, _, texts in pending for t in texts], pa.string()),
+            }
+        )
+        con.register("_act_docs_arrow", table)
+        con.execute("insert into _act_docs select * from _act_docs_arrow")
+        con.unregister("_act_docs_arrow")
+        pending.clear()
+
+    held = 0
+    for path in files:
+        kind, lines, texts = _action_documents(Path(path), folder)
+        pending.append((str(path), kind, lines, texts))
+        held += len(lines)
+        if held >= ACTION_BATCH:
+            flush()
+            held = 0
+    flush()
+    con.execute(f"create or replace temp table _act_checked as {_actions_checked(now)}")
+    con.execute(
+        """
+        insert into raw.rejected_rows
+        select 'actionnetwork_actions', file, line, reason, left(doc, 2000), $now
+        from _act_checked where reason is not null
+        """,
+        {"now": now},
+    )
+    con.execute(
+        """
+        create or replace temp table _act_keep as
+        with held as (
+            select *, false as fresh from raw.actionnetwork_actions
+            where action_id in (select action_id from _act_checked where reason is null)
+        ),
+        landed as (
+            select action_id, kind, page_kind, page_id, person_id, acted_at, modified_at, status,
+                   outreach_type, file as _source_file, line as _line, $now::timestamp as _loaded_at,
+                   true as fresh
+            from _act_checked where reason is null
+        )
+        select * from (select * from held union all by name select * from landed)
+        qualify row_number() over (
+            partition by action_id order by modified_at desc nulls last, _loaded_at, _source_file, _line
+        ) = 1
+        """,
+        {"now": now},
+    )
+    replaced = "(select action_id from _act_keep where fresh)"
+    con.execute(f"delete from raw.actionnetwork_action_targets where action_id in {replaced}")
+    con.execute(f"delete from raw.actionnetwork_actions where action_id in {replaced}")
+    con.execute(
+        "insert into raw.actionnetwork_actions by name select * exclude (fresh) from _act_keep where fresh"
+    )
+    con.execute(
+        f"""
+        insert into raw.actionnetwork_action_targets
+        with targets as (
+            select c.action_id, unnest(json_extract(c.doc, '$.targets[*]')) as target,
+                   unnest(range(1, json_array_length(c.doc, '$.targets')::bigint + 1)) as target_index
+            from _act_checked c
+            join _act_keep k on k.fresh and k.action_id = c.action_id
+                and k._source_file = c.file and k._line = c.line
+            where c.kind = 'outreach' and json_type(c.doc, '$.targets') = 'ARRAY'
+        )
+        select action_id, target_index::integer,
+               {", ".join(_json_text(f"$.{f}", "target") for f in TARGET_FIELDS)},
+               $now
+        from targets where json_type(target) = 'OBJECT'
+        """,
+        {"now": now},
+    )
+    counts = con.execute(
+        "select file, count(*) filter (where reason is null), count(reason) from _act_checked group by file"
+    ).fetchall()
+    per_file = {str(p): (0, 0) for p in files}
+    for file, loaded, rejected in counts:
+        per_file[file] = (loaded, rejected)
+        result.rows_loaded += loaded
+        result.rows_rejected += rejected
+    return per_file
+
+
 # --- campaigns.yml ----------------------------------------------------------
 
 
@@ -1553,11 +1870,16 @@ def _load_calls(con, files, now, result) -> dict:
 def _load_campaigns(con, files, now, result) -> dict:
     (path,) = files
     try:
-        campaigns, numbers = parse_campaigns(path)
+        campaigns, numbers, pages = parse_registry(path)
     except CampaignsError as exc:
         raise IngestError(str(exc)) from exc
     con.execute("delete from raw.campaigns")
     con.execute("delete from raw.campaign_call_numbers")
+    con.execute("delete from raw.campaign_actions")
+    if pages:
+        con.register("_a", pa.Table.from_pylist(pages))
+        con.execute("insert into raw.campaign_actions by name select distinct * from _a")
+        con.unregister("_a")
     if campaigns:
         con.register("_c", pa.Table.from_pylist(campaigns))
         con.execute("insert into raw.campaigns by name select * from _c")
@@ -1575,5 +1897,6 @@ _LOADERS = {
     "sendgrid": _load_sendgrid,
     "twilio_messages": _load_messages,
     "twilio_calls": _load_calls,
+    "actionnetwork_actions": _load_actions,
     "campaigns": _load_campaigns,
 }

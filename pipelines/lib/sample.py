@@ -6,7 +6,9 @@
     sendgrid/*.json, *.ndjson   Event Webhook posts (JSON arrays) and bulk NDJSON
     twilio_messages/*.csv       message logs, console and REST header spellings
     twilio_calls/*.csv          call logs, both spellings, hotline + patch-through
-    campaigns.yml               the strategists' registry
+    actionnetwork_actions/      Action Network actions: API page bodies (pull-*/) and NDJSON
+                                (signatures/, submissions/, attendances/, outreaches/)
+    campaigns.yml               the strategists' registry (with each campaign's `actions:` pages)
 
 and returns a summary of what it wrote, including every piece of deliberate
 damage (`planted`) so ingest tests can check they reject exactly that.
@@ -28,9 +30,11 @@ import datetime as dt
 import gzip
 import json
 import math
+import re
 import shutil
 import sys
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -401,6 +405,7 @@ class Campaign:
     sms_end: int = 0
     follow_up_of: Campaign | None = None
     sms_blast_share: float = 0.0  # standalone blasts: share of SMS-subscribed people texted
+    pages: list[tuple[str, str]] = field(default_factory=list)  # Action Network pages: (kind, uuid)
 
     @property
     def send_ts(self) -> int:
@@ -518,6 +523,8 @@ def campaigns_yaml(campaigns: list[Campaign]) -> str:
             d["min_call_seconds"] = c.min_call_seconds
         if c.follow_up_of:
             d["follow_up_of"] = c.follow_up_of.id
+        if c.pages:
+            d["actions"] = [{"kind": kind, "id": page_id} for kind, page_id in c.pages]
         items.append(d)
     head = "# Campaign registry — maintained by the digital team. One entry per campaign.\n"
     return head + yaml.safe_dump({"campaigns": items}, sort_keys=False, allow_unicode=True, width=120)
@@ -1678,6 +1685,217 @@ def write_calls(c: Campaign, rows: pl.DataFrame, rng: np.random.Generator, w: Wr
     _write_csv_parts(c, rows, rng, w, "twilio_calls", kind="calls")
 
 
+# ---------------------------------------------------------------- Action Network actions
+
+# page kind → (its actions' collection, the record's page-id field, share of people acting × engagement)
+ACTION_PAGES = {
+    "petition": ("signatures", "petition_id", 0.06),  # about 2 % of the list sign a campaign's petition
+    "form": ("submissions", "form_id", 0.03),
+    "event": ("attendances", "event_id", 0.02),
+    "advocacy_campaign": ("outreaches", "advocacy_campaign_id", 0.04),
+}
+PAGE_BODY_BUDGET = 200  # per page, the first records land as API page bodies (25 a page); the rest NDJSON
+AN_API = "https://actionnetwork.org/api/v2/"
+SAMPLE_PULL = "pull-20260101T000000000000Z"  # the folder `rollcall pull` would have written them to
+# Canadian MPs (by electoral district) and the US target when a person's state is unknown
+MP_TARGETS = [
+    ("Yasir", "Naqvi", "35075"),
+    ("Chrystia", "Freeland", "35110"),
+    ("Mélanie", "Joly", "24003"),
+    ("Jenny", "Kwan", "59034"),
+    ("Heather", "McPherson", "48015"),
+    ("Leah", "Gazan", "46014"),
+]
+US_FALLBACK_TARGET = '{"title": "Speaker of the House", "given_name": "Mike", "family_name": "Johnson", ' + (
+    '"ocdid": "ocd-division/country:us"}'
+)
+
+
+def action_pages(c: Campaign, seed: int) -> list[tuple[str, str]]:
+    """The Action Network pages a campaign lists: a petition and a form on each call campaign,
+    an event and letters (an advocacy campaign) on each click campaign; uuids fixed by the seed."""
+    kinds = {0: ["petition", "form"], 2: ["event", "advocacy_campaign"]}.get(c.index % 3, [])
+    return [(k, str(uuid.uuid5(uuid.NAMESPACE_URL, f"rollcall-sample:{seed}:{c.id}:{k}"))) for k in kinds]
+
+
+def _iso(col: str) -> pl.Expr:
+    return pl.from_epoch(pl.col(col), time_unit="s").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _action_lines(frame: pl.DataFrame, page_kind: str, page_id: str) -> pl.Series:
+    """One JSON record a row (action_id, person, created, modified, status, targets), as the API writes it."""
+    _, id_field, _ = ACTION_PAGES[page_kind]
+    extra = pl.lit("")
+    if page_kind == "event":
+        extra = pl.concat_str(pl.lit(', "status": "'), pl.col("status"), pl.lit('"'))
+    elif page_kind == "advocacy_campaign":
+        extra = pl.concat_str(pl.lit(', "type": "email", "targets": ['), pl.col("targets"), pl.lit("]"))
+    return frame.select(
+        pl.concat_str(
+            pl.lit('{"identifiers": ["action_network:'),
+            pl.col("action_id"),
+            pl.lit('"], "created_date": "'),
+            _iso("created"),
+            pl.lit('", "modified_date": "'),
+            _iso("modified"),
+            pl.lit('", "action_network:person_id": "'),
+            pl.col("person"),
+            pl.lit(f'", "action_network:{id_field}": "{page_id}"'),
+            extra,
+            pl.lit("}"),
+        )
+    ).to_series()
+
+
+def _targets(people: People, idx: np.ndarray, rng: np.random.Generator) -> pl.Series:
+    """Each letter's targets: a Canadian writes to an MP, an American to a senator of their state."""
+    mps = np.array(
+        [
+            json.dumps(
+                {
+                    "title": "MP",
+                    "given_name": g,
+                    "family_name": f,
+                    "ocdid": f"ocd-division/country:ca/ed:{ed}",
+                },
+                ensure_ascii=False,
+            )
+            for g, f, ed in MP_TARGETS
+        ],
+        dtype=object,
+    )
+    state = people.frame["can2_state_abbreviated"].gather(idx).fill_null("").str.to_lowercase()
+    senator = pl.select(
+        pl.when(state.str.len_chars() == 2)
+        .then(
+            pl.concat_str(
+                pl.lit('{"title": "Senator", "ocdid": "ocd-division/country:us/state:'), state, pl.lit('"}')
+            )
+        )
+        .otherwise(pl.lit(US_FALLBACK_TARGET))
+    ).to_series()
+    mp = pl.Series(mps[rng.integers(0, len(mps), len(idx))], dtype=pl.String)
+    return pl.select(pl.when(pl.Series(people.country_ca[idx])).then(mp).otherwise(senator)).to_series()
+
+
+def _page_bodies(lines: pl.Series, page_kind: str, page_id: str) -> list[str]:
+    """Records as the API's page bodies: 25 a page, HAL links, records under `_embedded`."""
+    collection = ACTION_PAGES[page_kind][0]
+    base = f"{AN_API}{page_kind}s/{page_id}/{collection}"
+    bodies = []
+    for n, start in enumerate(range(0, len(lines), 25), start=1):
+        records = lines.slice(start, 25).str.join(", ").item()
+        links = f'{{"self": {{"href": "{base}?page={n}"}}, "next": {{"href": "{base}?page={n + 1}"}}}}'
+        bodies.append(
+            f'{{"total_pages": {-(-len(lines) // 25)}, "per_page": 25, "page": {n}, "_links": {links}, '
+            f'"_embedded": {{"osdi:{collection}": [{records}]}}}}\n'
+        )
+    return bodies
+
+
+def write_actions(camps: list[Campaign], people: People, seed: int, w: Writer) -> dict:
+    """Every listed page's actions, and one page no campaign lists, with a real pull's mess.
+
+    The first records of each page land as API page bodies, the rest as NDJSON
+    in the kind's folder. Then: 4 % changed later (an attendance accepted →
+    declined, in a later file), 5 % re-pulled unchanged (a file that sorts
+    later, so an old copy can land after the new one), a few people not in the
+    export, and on the first page one record without created_date, one without
+    a person and one line of bad JSON (`planted`).
+    """
+    rng = np.random.default_rng([seed, 5000])
+    folder = w.out / "actionnetwork_actions"
+    n = len(people.frame)
+    pages = [(c, kind, page_id) for c in camps for kind, page_id in c.pages]
+    unlisted = str(uuid.uuid5(uuid.NAMESPACE_URL, f"rollcall-sample:{seed}:unlisted"))
+    pages.append((camps[0], "petition", unlisted))
+    w.rows["actionnetwork_actions"] = 0
+    w.files["actionnetwork_actions"] = 0
+    w.planted["actionnetwork_actions"] = {"missing_created_date": 0, "missing_person_id": 0, "bad_json": 0}
+    stats = {"actions": 0, "unlisted": 0, "unmatched": 0, "changed": 0, "declined": 0, "repulled": 0}
+    body_seq = 0
+    for number, (c, kind, page_id) in enumerate(pages):
+        collection, _, share = ACTION_PAGES[kind]
+        acted = np.flatnonzero(
+            rng.random(n) < share * people.engagement * (0.3 if page_id == unlisted else 1)
+        )
+        strangers = max(1, n // 2000) if number == 0 else 0
+        persons = pl.concat([people.frame["uuid"].gather(acted), _uuids(rng, strangers)])
+        m = len(persons)
+        if m == 0:  # a tiny sample: nobody acted on this page
+            continue
+        created = np.sort(c.send_ts + rng.integers(600, 10 * 86400, m))
+        frame = pl.DataFrame(
+            {
+                "action_id": _uuids(rng, m),
+                "person": persons,
+                "created": created,
+                "modified": created,
+                "status": "accepted",
+                "targets": _targets(people, np.concatenate([acted, np.zeros(strangers, np.int64)]), rng)
+                if kind == "advocacy_campaign"
+                else pl.Series([""] * m, dtype=pl.String),
+            }
+        )
+        changed = rng.random(m) < 0.04
+        changed[rng.integers(0, m)] = True  # at least one a page, however small the sample
+        later = frame.filter(pl.Series(changed)).with_columns(
+            pl.col("modified") + pl.Series(rng.integers(2 * 86400, 6 * 86400, int(changed.sum()))),
+            pl.lit("declined").alias("status"),
+        )
+        again = rng.random(m) < 0.05
+        again[rng.integers(0, m)] = True
+        repulled = frame.filter(pl.Series(again))
+        lines = _action_lines(frame, kind, page_id)
+        head = min(m, PAGE_BODY_BUDGET)
+        for page, body in enumerate(_page_bodies(lines.slice(0, head), kind, page_id), start=1):
+            body_seq += 1
+            path = folder / SAMPLE_PULL / f"{body_seq:06d}-{kind}-{page_id}-p{page:04d}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body, encoding="utf-8")
+            w.files["actionnetwork_actions"] += 1
+        rest = lines.slice(head)
+        if number == 0:  # the damage: no created_date, no person, a line cut short
+            bad = frame.head(3).with_columns(pl.col("action_id").str.replace("^.{8}", "badbadba"))
+            bad_lines = _action_lines(bad, kind, page_id).to_list()
+            rest = pl.concat(
+                [
+                    rest,
+                    pl.Series(
+                        [
+                            re.sub(r'"created_date": "[^"]*", ', "", bad_lines[0]),
+                            re.sub(r', "action_network:person_id": "[^"]*"', "", bad_lines[1]),
+                            bad_lines[2][: len(bad_lines[2]) // 2],
+                        ],
+                        dtype=pl.String,
+                    ),
+                ]
+            )
+            planted = w.planted["actionnetwork_actions"]
+            planted["missing_created_date"] += 1
+            planted["missing_person_id"] += 1
+            planted["bad_json"] += 1
+        kind_folder = folder / collection
+        kind_folder.mkdir(parents=True, exist_ok=True)
+        for name, part in (
+            (f"{page_id}.ndjson", rest),
+            (f"{page_id}-later.ndjson", _action_lines(later, kind, page_id)),
+            (f"{page_id}-repulled.ndjson", _action_lines(repulled, kind, page_id)),
+        ):
+            if len(part):
+                _write_lines(kind_folder / name, part, array=False, w=w)
+                w.files["actionnetwork_actions"] += 1
+        w.rows["actionnetwork_actions"] += len(lines) + len(later) + len(repulled) + (3 if number == 0 else 0)
+        stats["actions"] += m
+        stats["unlisted"] += m if page_id == unlisted else 0
+        stats["unmatched"] += strangers
+        stats["changed"] += len(later)
+        stats["declined"] += len(later) if kind == "event" else 0
+        stats["repulled"] += len(repulled)
+    w.duplicates["actionnetwork_actions"] = {"copies": stats["changed"] + stats["repulled"]}
+    return stats
+
+
 # ---------------------------------------------------------------- orchestration
 
 
@@ -1698,7 +1916,7 @@ def generate(
     """
     out = Path(out_dir)
     if out.exists():
-        for sub in ["people", "sendgrid", "twilio_messages", "twilio_calls"]:
+        for sub in ["people", "sendgrid", "twilio_messages", "twilio_calls", "actionnetwork_actions"]:
             shutil.rmtree(out / sub, ignore_errors=True)
     for sub in ["people", "sendgrid", "twilio_messages", "twilio_calls"]:
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -1712,6 +1930,8 @@ def generate(
     w.planted["people"] = dict(ppl.planted)
 
     camps = build_campaigns(campaigns, rng)
+    for c in camps:
+        c.pages = action_pages(c, seed)
     (out / "campaigns.yml").write_text(campaigns_yaml(camps), encoding="utf-8")
     st = State(
         hard_bounced=np.zeros(people, bool),
@@ -1813,8 +2033,12 @@ def generate(
             )
             write_calls(c, calls, crng, w)
 
+    actions = write_actions(camps, ppl, seed, w)
     planted_total = {s: sum(v.values()) for s, v in w.planted.items()}
-    dup = {"sendgrid": w.duplicates["sendgrid"]["events"]}
+    dup = {
+        "sendgrid": w.duplicates["sendgrid"]["events"],
+        "actionnetwork_actions": w.duplicates["actionnetwork_actions"]["copies"],
+    }
     return {
         "out_dir": str(out),
         "seed": seed,
@@ -1829,6 +2053,7 @@ def generate(
         "planted": w.planted,
         "duplicates": w.duplicates,
         "unmatched": w.unmatched,
+        "actions": actions,
     }
 
 

@@ -78,6 +78,15 @@ def test_actions_are_accepted_and_checked(con, landing):
     (landing / "campaigns.yml").write_text(good, encoding="utf-8")
     ingest.load_source(con, landing, "campaigns")
     assert con.sql("select count(*) from raw.campaigns").fetchall() == [(3,)]
+    # pro-act's two pages (as given here), pro-act-text's event and pharmacare's letters
+    assert con.execute(
+        "select campaign_id, page_kind, page_id = ? from raw.campaign_actions order by all", [UUID]
+    ).fetchall() == [
+        ("pharmacare", "advocacy_campaign", False),
+        ("pro-act", "advocacy_campaign", True),
+        ("pro-act", "petition", True),
+        ("pro-act-text", "event", False),
+    ]
 
     con.execute("delete from raw.campaigns")
     bad_kind = refused(con, landing, with_pro_act(f"    actions: [{{kind: petiton, id: {UUID}}}]"))

@@ -29,6 +29,22 @@ def test_every_kind_of_damage_lands_in_rejected_rows_with_a_reason(con, landing)
         "select source, regexp_extract(file, '[^/]+$'), line, reason from raw.rejected_rows order by all"
     ).fetchall()
     assert rejected == [
+        (
+            "actionnetwork_actions",
+            "advocacy-44444444-page-1.json",
+            3,
+            "missing action_network:advocacy_campaign_id",
+        ),
+        (
+            "actionnetwork_actions",
+            "advocacy-44444444-page-1.json",
+            4,
+            'unparsable created_date "last Tuesday"',
+        ),
+        ("actionnetwork_actions", "forms-0606.ndjson", 3, "missing action_network:person_id"),
+        ("actionnetwork_actions", "forms-0606.ndjson", 4, "bad JSON"),
+        ("actionnetwork_actions", "pull1-petition-11111111-page-1.json", 4, "missing created_date"),
+        ("actionnetwork_actions", "rsvps-0605.ndjson", 3, "missing action_network: identifier"),
         ("people", "activists.csv", 5, "invalid phone (left empty on the person)"),
         ("people", "activists.csv", 6, "invalid email (left empty on the person)"),
         ("sendgrid", "post-002.ndjson", 10, 'unknown event "opened_twice"'),
@@ -52,11 +68,19 @@ def test_nothing_else_is_lost(con, landing):
     assert count(con, "select count(*) from raw.twilio_messages") == 16
     assert count(con, "select count(*) from raw.twilio_calls") == 9
     assert count(con, "select count(*) from raw.campaign_call_numbers") == 3
+    # 18 action records less 6 bad; Alice's re-pulled signature and Fay's accepted RSVP (replaced
+    # by her later `declined`) are kept once each; Dana's unlisted page and p-nobody are kept
+    assert count(con, "select count(*) from raw.actionnetwork_actions") == 10
+    assert count(con, "select count(*) from raw.actionnetwork_action_targets") == 3
+    assert count(con, "select count(*) from raw.campaign_actions") == 4
 
 
 def test_a_second_load_changes_nothing(con, landing):
     load_all(con, landing)
-    tables = ["people", "sendgrid_events", "twilio_messages", "twilio_calls", "rejected_rows", "campaigns"]
+    tables = [
+        "people", "sendgrid_events", "twilio_messages", "twilio_calls", "rejected_rows", "campaigns",
+        "actionnetwork_actions", "actionnetwork_action_targets", "campaign_actions",
+    ]  # fmt: skip
     before = {t: count(con, f"select count(*) from raw.{t}") for t in tables}
     again = load_all(con, landing)
     assert all(r.files_loaded == 0 and r.rows_loaded == 0 for r in again.values())
@@ -165,13 +189,13 @@ def test_gzipped_exports_load_as_the_files_they_hold(tmp_path, landing):
             f"as _source_file) from raw.{table} order by all"
         ).fetchall()
 
-    for table in ("people", "sendgrid_events", "twilio_messages", "twilio_calls"):
+    for table in ("people", "sendgrid_events", "twilio_messages", "twilio_calls", "actionnetwork_actions"):
         assert rows(packed, table) == rows(plain, table), table
     rejected = (
         "select source, regexp_replace(file, '^.*/|[.]gz$', '', 'g'), line, reason from raw.rejected_rows"
     )
     assert sorted(packed.sql(rejected).fetchall()) == sorted(plain.sql(rejected).fetchall())
-    assert len(packed.sql(rejected).fetchall()) == 7
+    assert len(packed.sql(rejected).fetchall()) == 13
     plain.close()
     packed.close()
 

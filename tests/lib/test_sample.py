@@ -366,10 +366,31 @@ def test_cli_prints_summary(tmp_path, capsys):
     )
     summary = json.loads(capsys.readouterr().out)
     assert summary["people"] == 200 and summary["campaigns"] == 2
-    assert set(summary["planted"]) == {"people", "sendgrid", "twilio_messages", "twilio_calls"}
+    assert set(summary["planted"]) == {
+        "people", "sendgrid", "twilio_messages", "twilio_calls", "actionnetwork_actions",
+    }  # fmt: skip
 
 
 def test_small_scale_is_fast(tmp_path):
     t = time.perf_counter()
     sample.generate(tmp_path / "fast", people=500, campaigns=3)
     assert time.perf_counter() - t < 20
+
+
+def test_actions_in_both_shapes_with_a_real_pulls_mess(landing):
+    out, summary = landing
+    folder = out / "actionnetwork_actions"
+    bodies = sorted(folder.glob("pull-*/*.json"))
+    records = sorted(folder.glob("*/*.ndjson"))
+    assert bodies and records
+    assert all(len(json.loads(b.read_text())["_embedded"].popitem()[1]) <= 25 for b in bodies)
+    assert {p.parent.name for p in records} <= {"signatures", "submissions", "attendances", "outreaches"}
+    reg = yaml.safe_load((out / "campaigns.yml").read_text(encoding="utf-8"))
+    listed = {(a["kind"], a["id"]) for c in reg["campaigns"] for a in c.get("actions", [])}
+    assert {kind for kind, _ in listed} == {"petition", "form", "event", "advocacy_campaign"}
+    mess = summary["actions"]
+    assert all(mess[k] > 0 for k in ("unlisted", "unmatched", "changed", "declined", "repulled")), mess
+    text = "".join(p.read_text(encoding="utf-8") for p in [*bodies, *records])
+    assert '"ocdid": "ocd-division/country:ca/ed:' in text
+    assert '"ocdid": "ocd-division/country:us/state:' in text
+    assert '"status": "declined"' in text

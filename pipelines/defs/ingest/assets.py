@@ -19,9 +19,13 @@ SOURCES = {
     "sendgrid": ("SendGrid Event Webhook posts, JSON arrays or NDJSON", ["sendgrid_events"]),
     "twilio_messages": ("Twilio message logs, CSV (console or REST headers)", ["twilio_messages"]),
     "twilio_calls": ("Twilio call logs, CSV (console or REST headers)", ["twilio_calls"]),
+    "actionnetwork_actions": (
+        "Action Network actions: API page bodies (JSON), or NDJSON records in a folder per kind",
+        ["actionnetwork_actions", "actionnetwork_action_targets"],
+    ),
     "campaigns": (
         "campaigns.yml, the strategists' campaign registry",
-        ["campaigns", "campaign_call_numbers"],
+        ["campaigns", "campaign_call_numbers", "campaign_actions"],
     ),
 }
 
