@@ -181,6 +181,21 @@ create table if not exists raw.zip_states (zip varchar, state varchar);
 create table if not exists raw.campaign_call_numbers (
     campaign_id varchar, number_e164 varchar
 );
+-- Action Network actions (issue 15's raw contract): one row per action_id, its
+-- latest modified copy (a replaced row carries the replacing load's _loaded_at).
+create table if not exists raw.actionnetwork_actions (
+    action_id varchar, kind varchar, page_kind varchar, page_id varchar,
+    person_id varchar, acted_at timestamp, modified_at timestamp, status varchar,
+    outreach_type varchar, _source_file varchar, _line integer, _loaded_at timestamp
+);
+create table if not exists raw.actionnetwork_action_targets (
+    action_id varchar, target_index integer, title varchar, given_name varchar,
+    family_name varchar, ocdid varchar, _loaded_at timestamp
+);
+-- campaigns.yml `actions:`: the Action Network pages each campaign lists.
+create table if not exists raw.campaign_actions (
+    campaign_id varchar, page_kind varchar, page_id varchar
+);
 """
 
 
