@@ -300,7 +300,8 @@ def build(path: str | Path) -> Path:
         con.executemany("insert into raw.campaign_call_numbers values (?, ?)", CALL_NUMBERS)
         con.executemany("insert into raw.campaign_actions values (?, ?, ?)", CAMPAIGN_ACTIONS)
         con.executemany(
-            "insert into raw.actionnetwork_actions values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'actions.ndjson', ?, ?)",
+            "insert into raw.actionnetwork_actions values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'actions.ndjson', ?, ?)",
             [
                 (aid, kind, page_kind, page, person, ts(at), ts(at), status, otype, line, LOADED_AT)
                 for line, (aid, kind, page_kind, page, person, at, status, otype) in enumerate(ACTIONS, 1)
