@@ -103,11 +103,12 @@ def campaigns_picker(T: Texts, campaigns: list[dict], key: str, prefer=None) -> 
         (c["campaign_id"] for c in campaigns if prefer is None or prefer(c)), campaigns[0]["campaign_id"]
     )  # campaigns come newest first
     # Remembered (and in the URL) as ids joined by commas; unknown ids are dropped.
-    current = _remember(key, [first], lambda text: [c for c in text.split(",") if c in by_id] or [first])
+    current = _remember(key, first)
+    current = [c for c in str(current or first).split(",") if c in by_id] or [first]
     chosen = st.multiselect(
         T("common.campaigns"),
         list(by_id),
-        default=[c for c in current if c in by_id],
+        default=current,
         key=widget_key(key),
         format_func=lambda cid: f"{T.campaign_name(by_id[cid])} · {T.date(by_id[cid]['starts'])}",
     )
