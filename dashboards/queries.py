@@ -30,7 +30,20 @@ from pipelines.lib import warehouse as wh
 
 TTL = "10m"  # a safety net; a new publish changes the key before that
 DIRECT_DOWNLOAD_ROWS = 10_000  # bigger cohorts get a "prepare the file" step
-EVENT_COLUMNS = ("delivered", "opened", "clicked", "texted", "called")
+# The funnel's steps (person_campaign_funnel first_<step>_at; campaign_summary columns):
+# acted = signed, submitted, rsvped, wrote or called (dbt macros/meanings.sql).
+EVENT_COLUMNS = (
+    "delivered",
+    "opened",
+    "clicked",
+    "texted",
+    "called",
+    "signed",
+    "submitted",
+    "rsvped",
+    "wrote",
+    "acted",
+)
 _BREAKDOWN = {"geo": "p.province_or_state", "affiliate": "p.affiliate"}
 
 
@@ -171,16 +184,21 @@ def _opened(include_machine_opens: bool) -> str:
     return "first_opened_any_at" if include_machine_opens else "first_opened_at"
 
 
+def _step_counts(include_machine_opens: bool) -> str:
+    """count(first_<step>_at) per funnel step, opened as asked (human opens, or any)."""
+    return ", ".join(
+        f"count(f.{_opened(include_machine_opens) if s == 'opened' else f'first_{s}_at'}) as {s}"
+        for s in EVENT_COLUMNS
+    )
+
+
 def funnel(campaign: str, scope: str | None, include_machine_opens: bool = False) -> dict[str, int]:
     """People per step (each step counted on its own: a caller need not have opened)."""
     params: dict = {"campaign": campaign}
     join = _scope("f", scope, params, "person_key")
-    opened = _opened(include_machine_opens)
     return _df(
         f"""
-        select count(f.first_delivered_at) as delivered, count(f.{opened}) as opened,
-               count(f.first_clicked_at) as clicked, count(f.first_texted_at) as texted,
-               count(f.first_called_at) as called, count(*) as people
+        select {_step_counts(include_machine_opens)}, count(*) as people
         from marts.person_campaign_funnel f {join}
         where f.campaign_id = $campaign
         """,
@@ -196,13 +214,9 @@ def funnel_breakdown(campaign: str, by: str, scope: str | None, include_machine_
     if scope is not None:
         params["scope"] = scope
         scope_where = "and p.affiliate = $scope"
-    opened = _opened(include_machine_opens)
     return _df(
         f"""
-        select coalesce({column}, '?') as grp,
-               count(f.first_delivered_at) as delivered, count(f.{opened}) as opened,
-               count(f.first_clicked_at) as clicked, count(f.first_texted_at) as texted,
-               count(f.first_called_at) as called
+        select coalesce({column}, '?') as grp, {_step_counts(include_machine_opens)}
         from marts.person_campaign_funnel f
         join marts.people p on p.person_key = f.person_key
         where f.campaign_id = $campaign {scope_where}
@@ -290,7 +304,8 @@ def by_geography(scope: str | None) -> pl.DataFrame:
     return _df(
         f"""
         select country, province_or_state as geo, sum(people)::bigint as people,
-               sum(opened)::bigint as opened, sum(clicked)::bigint as clicked, sum(called)::bigint as called
+               sum(opened)::bigint as opened, sum(clicked)::bigint as clicked, sum(called)::bigint as called,
+               sum(acted)::bigint as acted
         from marts.geography_summary
         where {_affiliate_filter(scope, params)}
         group by all
@@ -495,6 +510,16 @@ def unmatched() -> pl.DataFrame:
         """
         select channel, sum(events)::bigint as events, count(identifier) as identifiers
         from marts.unmatched_identifiers group by channel order by channel
+        """
+    )
+
+
+def unattributed_actions() -> pl.DataFrame:
+    """Action Network actions on pages no campaign lists, per page (kept and counted, never dropped)."""
+    return _df(
+        """
+        select page_kind, page_id, actions, unmatched, last_acted_at
+        from marts.unattributed_actions order by actions desc, page_kind, page_id
         """
     )
 

@@ -16,6 +16,11 @@ COLORS = {  # one colour per step/channel, the same on every page
     "texted": "#f39c12",
     "replied": "#d35400",
     "called": "#c0392b",
+    "signed": "#8e44ad",
+    "submitted": "#6c3483",
+    "rsvped": "#27ae60",
+    "wrote": "#a04000",
+    "acted": "#17202a",
     "texted_group": "#c0392b",
     "control_group": "#7f8c8d",
 }
@@ -86,6 +91,29 @@ def campaign_picker(T: Texts, campaigns: list[dict], key: str, prefer=None) -> d
         format_func=lambda cid: f"{T.campaign_name(by_id[cid])} · {T.date(by_id[cid]['starts'])}",
     )
     return by_id[chosen]
+
+
+def campaigns_picker(T: Texts, campaigns: list[dict], key: str, prefer=None) -> list[dict]:
+    """A multiselect of campaigns (a cohort may span several: DESIGN, several `--campaign`s),
+    names in the chosen language; starts on the first (newest) campaign for which `prefer` is true."""
+    if not campaigns:
+        return []
+    by_id = {c["campaign_id"]: c for c in campaigns}
+    first = next(
+        (c["campaign_id"] for c in campaigns if prefer is None or prefer(c)), campaigns[0]["campaign_id"]
+    )  # campaigns come newest first
+    # Remembered (and in the URL) as ids joined by commas; unknown ids are dropped.
+    current = _remember(key, first)
+    current = [c for c in str(current or first).split(",") if c in by_id] or [first]
+    chosen = st.multiselect(
+        T("common.campaigns"),
+        list(by_id),
+        default=current,
+        key=widget_key(key),
+        format_func=lambda cid: f"{T.campaign_name(by_id[cid])} · {T.date(by_id[cid]['starts'])}",
+    )
+    _keep(key, ",".join(chosen) if chosen else None, first)
+    return [by_id[c] for c in chosen]
 
 
 def style(fig, T: Texts, height: int = 360):

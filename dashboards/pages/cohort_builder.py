@@ -52,7 +52,9 @@ EVENTS = list(cohorts.EVENTS)
 # ---------------------------------------------------------------- the question
 q1, q2, q3, q4 = st.columns([4, 2, 2, 2])
 with q1:
-    campaign = ui.campaign_picker(T, campaigns, "cb_campaign", prefer=ui.opens_on)
+    # One campaign or several: A is the first A on any of them, B any B on any of them.
+    chosen = ui.campaigns_picker(T, campaigns, "cb_campaign", prefer=ui.opens_on)
+campaign = chosen[0] if chosen else None
 with q2:
     did = ui.select(
         T("cohort.did"),
@@ -117,7 +119,7 @@ with f5:
         lambda c: T(f"reachable.{c}"),
     )
 machine = ui.check(T("cohort.machine_opens"), "cb_machine", help=T("cohort.machine_opens_help"))
-if not ui.asks_call(campaign) and "called" in (did, did_not):
+if chosen and not any(ui.asks_call(c) for c in chosen) and "called" in (did, did_not):
     # A click (or other) campaign asks nobody to call: "called" is only a call to its numbers.
     st.info(T("cohort.not_a_call_campaign", ask=campaign["ask"]))
 
@@ -153,7 +155,7 @@ if geo is not None:
     country, code = geo.split(":")
     province, state = (code, None) if country == "CA" else (None, code)
 answers = {
-    "campaign": campaign["campaign_id"],
+    "campaign": tuple(c["campaign_id"] for c in chosen),
     "did": did,
     "did_not": did_not,
     "within_days": None if did_not is None or within is None else int(within),
@@ -177,7 +179,10 @@ left, right = st.columns([1, 2])
 with left:
     st.metric(T("cohort.count"), T.int(n))
 with right:
-    st.markdown(f"**{T('cohort.sentence', **{'campaign': T.campaign_name(campaign)})}**")
+    names = ", ".join(T.campaign_name(c) for c in chosen)
+    st.markdown(
+        f"**{T('cohort.sentence' if len(chosen) == 1 else 'cohort.sentence_several', campaign=names)}**"
+    )
     st.markdown(
         T(
             "cohort.sentence_detail",
@@ -204,7 +209,7 @@ st.dataframe(
     width="stretch",
     column_config={c: st.column_config.TextColumn(T(f"column.{c}")) for c in cohorts.COLUMNS},
 )
-parts = ("cohort", cohort.campaign, cohort.did, cohort.did_not and f"not-{cohort.did_not}")
+parts = ("cohort", *cohort.campaign, cohort.did, cohort.did_not and f"not-{cohort.did_not}")
 file_name = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(x for x in parts if x)) + ".csv"
 # Small cohorts come with their file; a big one is written when asked, so changing a
 # filter stays quick (Streamlit's deferred download callables do not survive st.navigation).

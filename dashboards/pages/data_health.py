@@ -1,4 +1,5 @@
-"""Data health: last load per source, rows loaded, rejected rows with reasons, unmatched emails/phones.
+"""Data health: last load per source, rows loaded, rejected rows with reasons, unmatched emails/phones,
+and Action Network actions on pages no campaign lists.
 
 Rejected rows (they could not be read, so belong to nobody) and unmatched
 identifiers (they match no person) cannot be attributed to an affiliate: only
@@ -163,3 +164,20 @@ else:
                 "last_seen": (T("health.last_seen"), T.datetime),
             },
         )
+
+st.subheader(T("health.unattributed"))
+unattributed = queries.unattributed_actions()
+if unattributed.height == 0:
+    st.success(T("health.no_unattributed"))
+else:
+    ui.table(
+        unattributed,
+        {
+            "page_kind": (T("health.page_kind"), None),
+            "page_id": (T("health.page_id"), None),
+            "actions": (T("health.actions"), T.int),
+            "unmatched": (T("health.unmatched_actions"), T.int),
+            "last_acted_at": (T("health.last_acted"), T.datetime),
+        },
+    )
+    st.caption(T("health.unattributed_note"))

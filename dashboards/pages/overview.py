@@ -15,6 +15,10 @@ CHANNEL = {
     "texted": "sms",
     "replied": "sms",
     "called": "call",
+    "signed": "action",
+    "submitted": "action",
+    "rsvped": "action",
+    "wrote": "action",
 }
 T = ui.texts()
 me = ui.user()
@@ -27,10 +31,15 @@ campaigns = {c["campaign_id"]: c for c in queries.campaigns()}
 side = queries.campaigns_side_by_side(me.scope)
 totals = {s: int(side.get_column(s).sum()) if side.height else 0 for s in queries.EVENT_COLUMNS}
 
-cols = st.columns(len(totals) + 1)
+# Two rows: the asks (emails, texts, calls) with the campaign count, then what members did on
+# Action Network (signed, submitted, rsvped, wrote) and acted (any of those or a call).
+asks, actions_done = queries.EVENT_COLUMNS[:5], queries.EVENT_COLUMNS[5:]
+cols = st.columns(len(asks) + 1)
 cols[0].metric(T("overview.campaigns"), T.int(len(campaigns)))
-for col, (step, n) in zip(cols[1:], totals.items(), strict=True):
-    col.metric(T(f"overview.total_{step}"), T.int(n))
+for col, step in zip(cols[1:], asks, strict=True):
+    col.metric(T(f"overview.total_{step}"), T.int(totals[step]))
+for col, step in zip(st.columns(len(asks) + 1)[1:], actions_done, strict=True):
+    col.metric(T(f"overview.total_{step}"), T.int(totals[step]))
 st.caption(T("overview.totals_note"))
 
 # ---------------------------------------------------------------- over time
@@ -39,7 +48,11 @@ st.subheader(T("overview.over_time"))
 reach_col, action_col = st.columns(2)
 for col, title, actions in (
     (reach_col, T("overview.reach"), ("delivered", "texted")),
-    (action_col, T("overview.actions"), ("opened", "clicked", "replied", "called")),
+    (
+        action_col,
+        T("overview.actions"),
+        ("opened", "clicked", "replied", "called", "signed", "submitted", "rsvped", "wrote"),
+    ),
 ):
     fig = go.Figure()
     for action in actions:
@@ -94,7 +107,7 @@ else:
         orientation="h",
         marker_color="#bdc3c7",
     )
-    for step in ("opened", "called"):
+    for step in ("opened", "called", "acted"):
         fig.add_bar(
             y=labels,
             x=top.get_column(step).to_list(),

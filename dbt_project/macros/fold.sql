@@ -80,3 +80,16 @@
         insert overwrite table {{ target }} select * from {{ batch }}
     {%- endif %}
 {%- endmacro %}
+
+{#- A pre-hook of the folded summaries: delete the rows of Action Network's
+    actions (`column` is 'action' or 'channel'), which the model recounts
+    whole on every build (a replaced action can take one away). -#}
+{% macro delete_action_network_rows(column) -%}
+    {%- if is_incremental() -%}
+        {%- if column == 'channel' -%}
+            delete from {{ this }} where channel = 'action'
+        {%- else -%}
+            delete from {{ this }} where action in ('{{ action_network_actions() | join("', '") }}')
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

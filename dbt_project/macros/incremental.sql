@@ -220,8 +220,58 @@
     or {{ prefix }}person_key in ({{ people_loaded_since('person_key') }})
 {%- endmacro %}
 
+{#- The deleted rows also include the actions of every Action Network
+    action (re)loaded since: ingest replaces an action's row (a later
+    modified copy), and the replaced copy's action must go (an RSVP accepted,
+    then declined, is no longer rsvped). Its new row, if any, is written
+    again by rebuilt_rows. -#}
 {% macro delete_rebuilt_rows() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ rebuilt_rows() }}
+        delete from {{ this }}
+        where
+            {{ rebuilt_rows() }}
+            or touchpoint_id in ({{ actions_changed_since_last_build(dbt.concat(["'an:'", "action_id"])) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Action Network actions loaded since the last completed build: new ones,
+    and replaced ones (ingest keeps an action's latest modified copy and
+    gives it the replacing load's _loaded_at). `column` is an expression over
+    stg_action_network__actions (e.g. the touchpoint id); a subquery for
+    `in (...)`. Models calling it declare
+    `-- depends_on: {{ ref('stg_action_network__actions') }}`.
+-#}
+{% macro actions_changed_since_last_build(column='action_id') -%}
+    select {{ column }}
+    from {{ ref('stg_action_network__actions') }}
+    where loaded_at > {{ last_build_events_loaded_through() }}
+{%- endmacro %}
+
+{#-
+    The person x campaign pairs of the Action Network actions (re)loaded
+    since the last completed build, attributed or not yet meaning anything
+    (an RSVP declined): the funnel deletes their rows (a pre-hook) and
+    recomputes them from all their actions, since a replaced action can take
+    a first time away. Person and page of an action are taken as fixed
+    (Action Network never moves an action to another activist or page).
+-#}
+{% macro changed_action_pairs() -%}
+    select distinct
+        attributed.person_key,
+        attributed.campaign_id
+    from {{ ref('int_action_network_actions_attributed') }} as attributed
+    where
+        attributed.person_key is not null
+        and attributed.loaded_at > {{ last_build_events_loaded_through() }}
+{%- endmacro %}
+
+{% macro delete_changed_action_pairs() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as held
+        where exists (
+            select 1 from ({{ changed_action_pairs() }}) as changed
+            where changed.person_key = held.person_key and changed.campaign_id = held.campaign_id
+        )
     {%- endif -%}
 {%- endmacro %}

@@ -1,4 +1,4 @@
-"""The cohort engine: *did A* [*but not B*] [*within N days*] on one campaign, filtered.
+"""The cohort engine: *did A* [*but not B*] [*within N days*] on one campaign or several, filtered.
 
 One module answers every cohort question, for the CLI, the dashboard and the
 exports alike. The SQL is assembled only from fixed fragments chosen by
@@ -17,6 +17,11 @@ Meanings (DESIGN.md):
 - A cohort is the people with a first A for the campaign.
 - Without `within_days`, "but not B" keeps those with no B for the campaign
   at all; with it, those with no B at a time t with first A ≤ t ≤ first A + N×24 h.
+- Several campaigns (`--campaign` repeated): A is the first A on any of
+  them, and B is any B on any of them (an A on one, a B on the other counts).
+- `acted` is any of signed, submitted, rsvped, wrote or called: the funnel's
+  first_acted_at, and for "within N days" the actions marts.action_meanings
+  lists (both from dbt's macros/meanings.sql, the one place it is written).
 - `opened` counts human opens only unless `include_machine_opens`.
 - `reachable` keeps people reachable on that channel now (marts.reachability).
 """
@@ -29,7 +34,19 @@ import duckdb
 import pyarrow as pa
 
 MAX_WITHIN_DAYS = 36_525  # 100 years: past any campaign, short of any date overflow
-EVENTS = ("delivered", "opened", "clicked", "texted", "replied", "called")
+EVENTS = (
+    "delivered",
+    "opened",
+    "clicked",
+    "texted",
+    "replied",
+    "called",
+    "signed",
+    "submitted",
+    "rsvped",
+    "wrote",
+    "acted",
+)
 CHANNELS = ("email", "sms")
 LANGUAGES = ("en", "fr")
 
@@ -54,7 +71,7 @@ class Field:
     name: str  # the Cohort attribute (and the page's key)
     flag: str  # the `rollcall cohort` flag
     key: str | None  # the segments.yml key under `cohort:` (None: not written there)
-    kind: str  # text | event | days | geo | choice | switch
+    kind: str  # text | campaigns | event | days | geo | choice | switch
     choices: tuple[str, ...] = ()
     required: bool = False
     help: str | None = None
@@ -65,7 +82,8 @@ class Field:
 
 
 FIELDS = (
-    Field("campaign", "--campaign", "campaign", "text", required=True),
+    # one or several: a tuple of campaign ids (--campaign repeated; a list in segments.yml)
+    Field("campaign", "--campaign", "campaign", "campaigns", required=True),
     Field("did", "--did", "did", "event", EVENTS, required=True),
     Field("did_not", "--did-not", "did_not", "event", EVENTS),
     Field("within_days", "--within", "within", "days"),
@@ -96,6 +114,7 @@ MESSAGES = {
     "bad_geo": "{name} takes a two-letter code such as ON or OH, not {value!r}",
     "unknown_key": "unknown key {value!r} (known: {choices})",
     "unknown_campaign": "unknown campaign {value!r}; known: {choices}",
+    "bad_campaign": "{campaign} takes campaign ids, not {value!r}",
     "parquet_needs_out": "--format parquet needs --out FILE",
 }
 
@@ -130,9 +149,19 @@ def _either(choices) -> str:
     return " or ".join(choices) if len(choices) <= 2 else ", ".join(choices[:-1]) + " or " + choices[-1]
 
 
+def _campaigns(value) -> tuple[str, ...]:
+    """A cohort's campaigns as a tuple of ids, in the order given, each once (one id or several)."""
+    if value is None or value == "":
+        return ()
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) and v for v in values):
+        raise CohortError("bad_campaign", value=value)
+    return tuple(dict.fromkeys(values))
+
+
 @dataclass(frozen=True)
 class Cohort:
-    campaign: str
+    campaign: tuple[str, ...] | str
     did: str
     did_not: str | None = None
     within_days: int | None = None
@@ -145,6 +174,7 @@ class Cohort:
     include_machine_opens: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "campaign", _campaigns(self.campaign))
         if not self.campaign:
             raise CohortError("no_campaign")
         for name in ("did", "did_not"):
@@ -178,9 +208,12 @@ class Cohort:
                 raise CohortError("not_a_choice", field=name, value=value, choices=BY_NAME[name].choices)
 
     def describe(self) -> dict:
-        return {
+        described = {
             f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, False)
         }
+        # one campaign as a plain id, several as a list (as segments.yml writes them)
+        described["campaign"] = self.campaign[0] if len(self.campaign) == 1 else list(self.campaign)
+        return described
 
     # --- the one schema, read and written on each surface --------------------
 
@@ -198,17 +231,21 @@ class Cohort:
         if unknown:
             raise CohortError("unknown_key", value=unknown[0], choices=sorted(BY_KEY))
         values = {BY_KEY[k].name: v for k, v in question.items()}
-        values["campaign"] = str(values.get("campaign") or "")
+        campaign = values.get("campaign") or ""
+        values["campaign"] = campaign if isinstance(campaign, list) else str(campaign)
         values["include_machine_opens"] = bool(values.get("include_machine_opens", False))
         return cls(**{**values, **fixed})
 
     def to_mapping(self) -> dict:
         """The question as segments.yml writes it (what `from_mapping` reads back)."""
-        return {
+        mapping = {
             f.key: getattr(self, f.name)
             for f in FIELDS
             if f.key and getattr(self, f.name) not in (None, False)
         }
+        # one campaign as a plain id, several as a list
+        mapping["campaign"] = self.campaign[0] if len(self.campaign) == 1 else list(self.campaign)
+        return mapping
 
     def to_flags(self, scope_affiliate: str | None = None) -> list[str]:
         """The question as `rollcall cohort` flags (what `from_flags` reads back)."""
@@ -219,6 +256,9 @@ class Cohort:
                 value = scope_affiliate
             if f.kind == "switch":
                 args += [f.flag] if value else []
+            elif f.kind == "campaigns":
+                for campaign in value:
+                    args += [f.flag, campaign]
             elif value is not None:
                 args += [f.flag, str(value)]
         return args
@@ -233,7 +273,9 @@ def add_arguments(parser, exclude: tuple[str, ...] = ()) -> None:
             parser.add_argument(f.flag, dest=f.name, action="store_true")
             continue
         kwargs: dict = {"dest": f.name, "required": f.required, "help": f.help}
-        if f.kind == "event":
+        if f.kind == "campaigns":
+            kwargs.update(action="append", metavar="ID")
+        elif f.kind == "event":
             kwargs.update(choices=f.choices, metavar="EVENT")
         elif f.kind == "choice":
             kwargs["choices"] = f.choices
@@ -254,10 +296,15 @@ def _days(value: str) -> int:
     return days
 
 
-def _first_column(event: str, include_machine_opens: bool) -> str:
+def _meaning(event: str, include_machine_opens: bool) -> str:
+    """The funnel meaning an event asks for (marts.action_meanings' `meaning`)."""
     if event == "opened" and include_machine_opens:
-        return "first_opened_any_at"
-    return f"first_{event}_at"
+        return "opened_any"
+    return event
+
+
+def _first_column(event: str, include_machine_opens: bool) -> str:
+    return f"first_{_meaning(event, include_machine_opens)}_at"
 
 
 def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: bool = True) -> tuple[str, dict]:
@@ -268,31 +315,36 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
     affiliate-scoped user); it is applied whatever the cohort says.
     """
     did_col = _first_column(cohort.did, cohort.include_machine_opens)
-    params: dict = {"campaign": cohort.campaign}
+    several = len(cohort.campaign) > 1
+    params: dict = {"campaigns": list(cohort.campaign)} if several else {"campaign": cohort.campaign[0]}
+
+    def on_campaigns(column: str) -> str:
+        return f"list_contains($campaigns, {column})" if several else f"{column} = $campaign"
+
     where: list[str] = []
     not_col = None
     if cohort.did_not is not None:
-        # The funnel holds one row per person and campaign: the first B is on A's row.
+        # The funnel holds one row per person and campaign: the first B is on A's row
+        # (over several campaigns, the earliest of the person's rows).
         not_col = _first_column(cohort.did_not, cohort.include_machine_opens)
         if cohort.within_days is None:
             where.append("a.not_at is null")
         else:
             params["within_days"] = cohort.within_days
-            # An open is a human open; a machine open is its own action (machine_opened).
-            params["did_not_actions"] = (
-                ["opened", "machine_opened"]
-                if cohort.did_not == "opened" and cohort.include_machine_opens
-                else [cohort.did_not]
-            )
+            # The actions B is made of (marts.action_meanings): opened is a human open
+            # (opened_any adds machine opens, their own action), acted any of five.
+            params["did_not_meaning"] = _meaning(cohort.did_not, cohort.include_machine_opens)
             # No B at a time t with A <= t <= A + N days. The first B decides,
             # unless it came before A: then a later B may still fall inside.
             where.append(
-                """(a.not_at is null
+                f"""(a.not_at is null
                      or a.not_at > a.did_at + $within_days * interval 1 day
                      or (a.not_at < a.did_at and not exists (
                          select 1 from marts.campaign_touchpoints t
-                         where t.person_key = a.person_key and t.campaign_id = $campaign
-                           and list_contains($did_not_actions, t.action)
+                         where t.person_key = a.person_key and {on_campaigns("t.campaign_id")}
+                           and t.action in (
+                               select m.action from marts.action_meanings m
+                               where m.meaning = $did_not_meaning)
                            and t.occurred_at >= a.did_at
                            and t.occurred_at <= a.did_at + $within_days * interval 1 day)))"""
             )
@@ -325,11 +377,22 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
         joins.append("join marts.reachability r on r.person_key = a.person_key")
         where.append(f"r.reachable_{cohort.reachable}")
     selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_key"
-    sql = f"""
-        with a as (
+    if several:
+        # A person's rows on any of the campaigns: the first A, the first B (a B
+        # may sit on a campaign they did no A on, so every row is read).
+        firsts = f"""
+            select person_key, min({did_col}) as did_at, min({not_col or "null"}) as not_at
+            from marts.person_campaign_funnel
+            where {on_campaigns("campaign_id")}
+            group by person_key
+            having min({did_col}) is not null"""
+    else:
+        firsts = f"""
             select person_key, {did_col} as did_at, {not_col or "null"} as not_at
             from marts.person_campaign_funnel
-            where campaign_id = $campaign and {did_col} is not null
+            where {on_campaigns("campaign_id")} and {did_col} is not null"""
+    sql = f"""
+        with a as ({firsts}
         )
         select {selected}
         from a
@@ -340,10 +403,12 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
     return sql, params
 
 
-def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str) -> None:
+def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str | tuple[str, ...]) -> None:
+    """Every campaign named (one id or several) is in marts.campaigns."""
     known = [c for (c,) in con.sql("select campaign_id from marts.campaigns order by 1").fetchall()]
-    if campaign not in known:
-        raise CohortError("unknown_campaign", value=campaign, choices=known or ["none"])
+    for one in _campaigns(campaign):
+        if one not in known:
+            raise CohortError("unknown_campaign", value=one, choices=known or ["none"])
 
 
 def count(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str | None = None) -> int:

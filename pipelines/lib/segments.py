@@ -328,7 +328,8 @@ def _parse_segment(entry, path: Path) -> Segment:
         holdout=holdout,
         destinations=tuple(dict.fromkeys(destinations)),
         tag=tag.strip(),
-        outcome_campaign=str(outcome.get("campaign") or cohort.campaign),
+        # the cohort's (first) campaign unless the outcome names one
+        outcome_campaign=str(outcome.get("campaign") or cohort.campaign[0]),
         outcome_event=event,
         outcome_days=days,
         sync_mode=mode,
@@ -380,7 +381,7 @@ def define(
         "cohort": cohort.to_mapping(),
         "outcome": {
             "event": outcome_event or cohort.did_not,
-            "campaign": outcome_campaign or cohort.campaign,
+            "campaign": outcome_campaign or cohort.campaign[0],
             "within": outcome_days,
         },
         "destinations": ["csv", "parquet", *(["actionnetwork"] if push else [])],
@@ -468,7 +469,8 @@ def build(
     ensure_schema(con)
     known = {c for (c,) in con.sql("select campaign_id from marts.campaigns").fetchall()}
     for segment in segments:
-        for what, campaign in (("cohort", segment.cohort.campaign), ("outcome", segment.outcome_campaign)):
+        named = [("cohort", c) for c in segment.cohort.campaign] + [("outcome", segment.outcome_campaign)]
+        for what, campaign in named:
             if campaign not in known:
                 raise SegmentError(
                     f"segment {segment.id!r}: {what} names an unknown campaign {campaign!r}; "

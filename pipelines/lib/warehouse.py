@@ -83,11 +83,12 @@ def attach_raw(con: duckdb.DuckDBPyConnection) -> None:
     `raw.<table>` then names its tables, as long as the database has no
     schema called raw (an earlier layout, moved out by ingest.ensure_raw_schema).
     """
-    if con.execute("select count(*) from duckdb_databases() where database_name = 'raw'").fetchone()[0]:
+    # fetchall: a result left unfinished would refuse the connection's next statement (DuckDB 2)
+    if con.execute("select count(*) from duckdb_databases() where database_name = 'raw'").fetchall()[0][0]:
         return
     path = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     target = str(raw_path(path)) if path else ":memory:"
     con.execute("attach '" + target.replace("'", "''") + "' as raw")
 

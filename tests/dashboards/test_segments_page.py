@@ -121,7 +121,7 @@ def test_choices_come_from_query_parameters_and_go_back_into_them():
 
 def test_a_click_campaign_explains_called():
     at = open_page("cohort_builder", ADMIN)
-    at.selectbox(key="cb_campaign@en").set_value("pharmacare").run()
+    at.multiselect(key="cb_campaign@en").set_value(["pharmacare"]).run()
     assert "not a call" in at.info[0].value
     funnel = open_page("campaign_funnel", ADMIN)
     assert funnel.selectbox(key="fn_campaign@en").value == "pro-act"  # the newest call campaign

@@ -17,6 +17,11 @@ can be computed by hand (see test_dbt_build.py for the expected values):
   on the latest outbound, an old 21610 followed by a harmless 30007.
 - calls: a hotline call, a patch-through (parent + child leg), a too-short call,
   a short call that is enough for the follow-up's default minimum, a busy call.
+- Action Network actions (pages listed in CAMPAIGN_ACTIONS): signatures on
+  pro_act's petition, submissions of the follow-up's form (Ana 2 days, Bob 9
+  days after signing: the cross-campaign window), an accepted and a tentative
+  RSVP, letters to two MPs on a page both campaigns list, a signature on a
+  page no campaign lists and one from a person in no export.
 
 Usage: ``uv run python tests/dbt/make_raw_fixture.py /tmp/dbtdev/wh.duckdb``
 """
@@ -68,6 +73,16 @@ DDL = {
         min_call_seconds integer, follow_up_of varchar
     """,
     "campaign_call_numbers": "campaign_id varchar, number_e164 varchar",
+    "actionnetwork_actions": """
+        action_id varchar, kind varchar, page_kind varchar, page_id varchar,
+        person_id varchar, acted_at timestamp, modified_at timestamp, status varchar,
+        outreach_type varchar, _source_file varchar, _line integer, _loaded_at timestamp
+    """,
+    "actionnetwork_action_targets": """
+        action_id varchar, target_index integer, title varchar, given_name varchar,
+        family_name varchar, ocdid varchar, _loaded_at timestamp
+    """,
+    "campaign_actions": "campaign_id varchar, page_kind varchar, page_id varchar",
     "rejected_rows": """
         source varchar, file varchar, line integer, reason varchar,
         raw_value varchar, loaded_at timestamp
@@ -187,6 +202,40 @@ CALL_NUMBERS = [
     ("pro_act", OFFICE),
     ("pro_act_fu", OFFICE),
 ]
+
+# campaigns.yml `actions:`: the letter page ADV1 is listed by both campaigns;
+# PET2 by none (its signatures are unattributed).
+CAMPAIGN_ACTIONS = [
+    ("pro_act", "petition", "PET1"),
+    ("pro_act", "event", "EV1"),
+    ("pro_act", "advocacy_campaign", "ADV1"),
+    ("pro_act_fu", "form", "FORM1"),
+    ("pro_act_fu", "advocacy_campaign", "ADV1"),
+]
+
+# action_id, kind, page_kind, page_id, person_id, acted_at, status, outreach_type
+ACTIONS = [
+    ("AN01", "signature", "petition", "PET1", "p001", "2026-06-04 10:00:00", None, None),
+    ("AN02", "submission", "form", "FORM1", "p002", "2026-06-10 12:00:00", None, None),
+    ("AN03", "attendance", "event", "EV1", "p003", "2026-06-05 09:00:00", "accepted", None),
+    ("AN04", "attendance", "event", "EV1", "p005", "2026-06-05 10:00:00", "tentative", None),
+    ("AN05", "outreach", "advocacy_campaign", "ADV1", "p004", "2026-06-06 08:00:00", None, "email"),
+    ("AN06", "outreach", "advocacy_campaign", "ADV1", "p001", "2026-06-06 09:00:00", None, "letter"),
+    # a page no campaign lists: unattributed
+    ("AN07", "signature", "petition", "PET2", "p002", "2026-06-07 10:00:00", None, None),
+    # a person in no people export: unmatched
+    ("AN08", "signature", "petition", "PET1", "p999", "2026-06-04 11:00:00", None, None),
+    ("AN09", "submission", "form", "FORM1", "p001", "2026-06-06 10:00:00", None, None),
+    ("AN10", "signature", "petition", "PET1", "p002", "2026-06-01 12:00:00", None, None),
+]
+MP_ROY = ("Member of Parliament", "Jean", "Roy", "ocd-division/country:ca/ed:35075")
+MP_LEE = ("Member of Parliament", "Mary", "Lee", "ocd-division/country:ca/ed:35024")
+# action_id, target_index, (title, given_name, family_name, ocdid)
+ACTION_TARGETS = [
+    ("AN05", 0, MP_ROY),
+    ("AN05", 1, MP_LEE),
+    ("AN06", 0, MP_ROY),
+]
 # fmt: on
 
 
@@ -249,6 +298,19 @@ def build(path: str | Path) -> Path:
             CAMPAIGNS,
         )
         con.executemany("insert into raw.campaign_call_numbers values (?, ?)", CALL_NUMBERS)
+        con.executemany("insert into raw.campaign_actions values (?, ?, ?)", CAMPAIGN_ACTIONS)
+        con.executemany(
+            "insert into raw.actionnetwork_actions values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'actions.ndjson', ?, ?)",
+            [
+                (aid, kind, page_kind, page, person, ts(at), ts(at), status, otype, line, LOADED_AT)
+                for line, (aid, kind, page_kind, page, person, at, status, otype) in enumerate(ACTIONS, 1)
+            ],
+        )
+        con.executemany(
+            "insert into raw.actionnetwork_action_targets values (?, ?, ?, ?, ?, ?, ?)",
+            [(aid, index, *target, LOADED_AT) for aid, index, target in ACTION_TARGETS],
+        )
         con.execute(
             "insert into raw.rejected_rows values "
             "('twilio_messages', 'messages.csv', 99, 'unparsable date', 'yesterday', ?)",

@@ -63,6 +63,10 @@ def test_build_creates_every_mart(dbt_warehouse: Path) -> None:
         "campaign_summary",
         "geography_summary",
         "unmatched_identifiers",
+        # Action Network actions: letters per target, pages no campaign lists, what acted is made of
+        "letters_by_target",
+        "unattributed_actions",
+        "action_meanings",
         # raw's bookkeeping, copied for readers: raw is never published
         "rejected_rows",
         "loaded_files",
@@ -105,7 +109,9 @@ def test_funnel_rows(dbt_warehouse: Path) -> None:
     finally:
         con.close()
 
-    # Only matched people with an attributed action; Eve's 10 s call is too short.
+    # Only matched people with an attributed action; Eve's 10 s call is too short
+    # and her RSVP tentative. acted = the first of signed, submitted, rsvped,
+    # wrote or called (test_action_meanings.py pins the actions themselves).
     assert set(rows) == {
         ("p001", "pro_act"),
         ("p001", "pro_act_fu"),
@@ -126,10 +132,16 @@ def test_funnel_rows(dbt_warehouse: Path) -> None:
         "first_texted_at": t("2026-06-02 14:00"),
         "first_replied_at": t("2026-06-10 09:00"),
         "first_called_at": t("2026-06-03 15:00"),
+        "first_signed_at": t("2026-06-04 10:00"),
+        "first_wrote_at": t("2026-06-06 09:00"),
+        "first_acted_at": t("2026-06-03 15:00"),
     }
     assert rows[("p001", "pro_act_fu")] == {
         "first_texted_at": t("2026-06-09 14:00"),
         "first_replied_at": t("2026-06-10 09:00"),
+        "first_submitted_at": t("2026-06-06 10:00"),
+        "first_wrote_at": t("2026-06-06 09:00"),
+        "first_acted_at": t("2026-06-06 09:00"),
     }
     # Bob: only a machine open; his May text is outside both windows; the
     # patch-through child leg reaches the office both campaigns list.
@@ -139,13 +151,31 @@ def test_funnel_rows(dbt_warehouse: Path) -> None:
         "first_texted_at": t("2026-06-02 14:00"),
         "first_replied_at": t("2026-06-03 08:00"),
         "first_called_at": t("2026-06-09 16:00:20"),
+        "first_signed_at": t("2026-06-01 12:00"),
+        "first_acted_at": t("2026-06-01 12:00"),
     }
-    assert rows[("p002", "pro_act_fu")] == {"first_called_at": t("2026-06-09 16:00:20")}
+    assert rows[("p002", "pro_act_fu")] == {
+        "first_called_at": t("2026-06-09 16:00:20"),
+        "first_submitted_at": t("2026-06-10 12:00"),
+        "first_acted_at": t("2026-06-09 16:00:20"),
+    }
     # Cleo's soft bounce and Dan's hard bounce are both bounces.
-    assert rows[("p003", "pro_act")] == {"first_bounced_at": t("2026-06-02 10:00")}
-    assert rows[("p004", "pro_act")] == {"first_bounced_at": t("2026-06-02 10:00")}
+    assert rows[("p003", "pro_act")] == {
+        "first_bounced_at": t("2026-06-02 10:00"),
+        "first_rsvped_at": t("2026-06-05 09:00"),
+        "first_acted_at": t("2026-06-05 09:00"),
+    }
+    assert rows[("p004", "pro_act")] == {
+        "first_bounced_at": t("2026-06-02 10:00"),
+        "first_wrote_at": t("2026-06-06 08:00"),
+        "first_acted_at": t("2026-06-06 08:00"),
+    }
     # Dan's 10 s call misses pro_act's 30 s minimum but meets the follow-up's 1 s.
-    assert rows[("p004", "pro_act_fu")] == {"first_called_at": t("2026-06-10 10:00")}
+    assert rows[("p004", "pro_act_fu")] == {
+        "first_called_at": t("2026-06-10 10:00"),
+        "first_wrote_at": t("2026-06-06 08:00"),
+        "first_acted_at": t("2026-06-06 08:00"),
+    }
     # The shared address resolves to the smaller person_id (p006, not p007).
     assert rows[("p006", "pro_act")] == {"first_unsubscribed_at": t("2026-06-03 09:00")}
 
@@ -185,11 +215,12 @@ def test_unmatched_events_kept_in_touchpoints(dbt_warehouse: Path) -> None:
         "where person_key is null order by touchpoint_id",
     )
     assert unmatched == [
+        ("an:AN08", "p999"),
         ("sg:sg11", "stranger@example.net"),
         ("sms:SM13", "+12125550000"),
     ]
     total = _rows(dbt_warehouse, "select count(*) from marts.touchpoints")[0][0]
-    assert total == 12 + 13 + 6  # every landed event once
+    assert total == 12 + 13 + 6 + 10  # every landed event and action once
     in_actions = _rows(
         dbt_warehouse,
         "select count(*) from marts.campaign_touchpoints where person_key is null",

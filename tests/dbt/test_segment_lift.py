@@ -36,6 +36,8 @@ def generate(path: Path, n: int = 4000, seed: int = 20260610) -> dict[str, list[
         "create table marts.campaign_touchpoints (touchpoint_id varchar, campaign_id varchar,"
         " person_key bigint, action varchar, occurred_at timestamp)"
     )
+    # the actions a segment's outcome is made of (dbt's action_meanings): a call is a call
+    con.execute("create table marts.action_meanings as select 'called' as meaning, 'called' as action")
     # the people segment_lift_by_affiliate groups by: one affiliate for everyone
     con.execute("create table marts.people (person_id varchar, person_key bigint, affiliate varchar)")
     con.execute(

@@ -148,3 +148,24 @@ def test_difference_interval_is_wide_on_three_against_three():
     assert low < 0 < high
     low, high = difference_interval(500, 1000, 300, 1000)
     assert 0.15 < low < 0.2 < high < 0.25
+
+
+def test_several_campaigns_are_one_field_on_every_surface():
+    question = cohorts.Cohort(
+        campaign=("pro-act", "pro-act-text"), did="signed", did_not="acted", within_days=3
+    )
+    flags = question.to_flags()
+    assert flags[:4] == ["--campaign", "pro-act", "--campaign", "pro-act-text"]
+    assert cohorts.Cohort.from_flags(cli.parser().parse_args(["cohort", *flags])) == question
+    mapping = question.to_mapping()
+    assert mapping["campaign"] == ["pro-act", "pro-act-text"]  # segments.yml: a list
+    assert cohorts.Cohort.from_mapping(mapping) == question
+    # one campaign stays a plain id in segments.yml; the same id twice is asked once
+    assert cohorts.Cohort(campaign="pro-act", did="wrote").to_mapping()["campaign"] == "pro-act"
+    assert cohorts.Cohort(campaign=["pro-act", "pro-act"], did="rsvped").campaign == ("pro-act",)
+    with pytest.raises(cohorts.CohortError) as caught:
+        cohorts.Cohort.from_mapping({"campaign": [], "did": "signed"})
+    assert caught.value.code == "no_campaign"
+    with pytest.raises(cohorts.CohortError) as caught:
+        cohorts.Cohort(campaign=["pro-act", 7], did="signed")
+    assert caught.value.code == "bad_campaign" and "--campaign takes campaign ids" in str(caught.value)

@@ -2,8 +2,8 @@
 
 -- Every attributed action of a matched person on a campaign, one row per
 -- (touchpoint, campaign). Unmatched events stay only in touchpoints.
--- touchpoint_id names the texts, replies and calls (a reply or call can
--- count for several campaigns, and the overview counts it once); an email
+-- touchpoint_id names the texts, replies, calls and Action Network actions
+-- (one can count for several campaigns, and the overview counts it once); an email
 -- event belongs to its campaign's email only and carries none (writing 28M
 -- ids again would cost as much as the events).
 -- A view: marts/campaign_touchpoints materializes it once (incrementally).
@@ -61,6 +61,20 @@ calls as (
 
 ),
 
+actions as (
+
+    select
+        {{ dbt.concat(["'an:'", "action_id"]) }} as touchpoint_id,
+        campaign_id,
+        person_key,
+        action,
+        occurred_at,
+        loaded_at
+    from {{ ref('int_action_network_actions_attributed') }}
+    where action is not null
+
+),
+
 unioned as (
 
     select * from email_actions
@@ -70,6 +84,8 @@ unioned as (
     select * from replies
     union all
     select * from calls
+    union all
+    select * from actions
 
 )
 

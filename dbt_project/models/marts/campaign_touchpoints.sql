@@ -6,13 +6,16 @@
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
+-- depends_on: {{ ref('stg_action_network__actions') }}
 
 -- Attributed actions of matched people: one row per (touchpoint, campaign),
 -- keyed by the person's integer key. A touchpoint can belong to several
 -- campaigns (a reply to every campaign that texted the phone, a call to
 -- every campaign listing the number). loaded_at: when the action became
 -- known. A daily build appends the actions loaded since the last completed
--- build and rewrites those of people loaded since (macros/incremental.sql).
+-- build and rewrites those of people loaded since (macros/incremental.sql);
+-- an Action Network action replaced since (a later modified copy) loses
+-- its old rows first, so an RSVP accepted then declined is rsvped no more.
 select
     touchpoint_id,
     campaign_id,

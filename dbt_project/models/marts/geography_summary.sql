@@ -1,5 +1,6 @@
 -- People per province/state and affiliate, and how many of them opened
--- (human opens), clicked or called on any campaign: the overview's map of
+-- (human opens), clicked, called or acted (signed, submitted, rsvped, wrote
+-- or called) on any campaign: the overview's map of
 -- the federation. Summed over affiliates: the whole federation.
 with
 
@@ -9,7 +10,8 @@ acted as (
         person_key,
         max(case when first_opened_at is not null then 1 else 0 end) as opened,
         max(case when first_clicked_at is not null then 1 else 0 end) as clicked,
-        max(case when first_called_at is not null then 1 else 0 end) as called
+        max(case when first_called_at is not null then 1 else 0 end) as called,
+        max(case when first_acted_at is not null then 1 else 0 end) as acted
     from {{ ref('person_campaign_funnel') }}
     group by person_key
 
@@ -22,7 +24,8 @@ select
     count(*) as people,
     coalesce(sum(acted.opened), 0) as opened,
     coalesce(sum(acted.clicked), 0) as clicked,
-    coalesce(sum(acted.called), 0) as called
+    coalesce(sum(acted.called), 0) as called,
+    coalesce(sum(acted.acted), 0) as acted
 from {{ ref('people') }} as people
 left join acted
     on people.person_key = acted.person_key

@@ -3,27 +3,51 @@
         materialized='incremental',
         unique_key=['person_key', 'campaign_id'],
         incremental_strategy=upsert_strategy(),
+        pre_hook="{{ delete_changed_action_pairs() }}",
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
+-- depends_on: {{ ref('int_action_network_actions_attributed') }}
 
 -- One row per person x campaign with any attributed action: the first time
--- of each action, keyed by the person's integer key. first_opened_at counts
--- human opens (action opened); first_opened_any_at machine opens too.
+-- of each meaning (macros/meanings.sql: first_opened_at counts human opens,
+-- first_opened_any_at machine opens too, first_acted_at any of signed,
+-- submitted, rsvped, wrote or called), keyed by the person's integer key.
 -- Incremental: the actions loaded since the last completed build (the build
 -- log), and those of people loaded since, are folded into the rows already
 -- held, first time by first time (the earlier wins; a late event with an
 -- earlier time moves a first time back). Exact because campaign_touchpoints
--- only gains actions between builds: a change that would take an action
--- away from a person runs a full refresh (pipelines/defs/transform/assets.py).
+-- only gains actions between builds, except for Action Network actions,
+-- which ingest replaces (an RSVP accepted, then declined): the person x
+-- campaign rows such an action belongs to are deleted first (the pre-hook)
+-- and recomputed from all their actions. Any other change that would take
+-- an action away from a person runs a full refresh
+-- (pipelines/defs/transform/assets.py).
+{%- set meanings = funnel_meanings() %}
+
 with
+
+{% if is_incremental() %}
+    -- the person x campaign rows of the Action Network actions (re)loaded since
+    changed_pairs as (
+
+        {{ changed_action_pairs() }}
+
+    ),
+{% endif %}
 
 actions as (
 
-    select * from {{ ref('campaign_touchpoints') }}
+    select touchpoints.* from {{ ref('campaign_touchpoints') }} as touchpoints
     {% if is_incremental() %}
         where
-            {{ rebuilt_rows() }}
+            {{ rebuilt_rows('touchpoints.') }}
+            or exists (
+                select changed_pairs.person_key from changed_pairs
+                where
+                    changed_pairs.person_key = touchpoints.person_key
+                    and changed_pairs.campaign_id = touchpoints.campaign_id
+            )
     {% endif %}
 
 ),
@@ -33,27 +57,15 @@ firsts as (
     select
         person_key,
         campaign_id,
-        min(case when action = 'delivered' then occurred_at end) as first_delivered_at,
-        min(case when action = 'opened' then occurred_at end) as first_opened_at,
-        min(case when action in ('opened', 'machine_opened') then occurred_at end)
-            as first_opened_any_at,
-        min(case when action = 'clicked' then occurred_at end) as first_clicked_at,
-        min(case when action = 'bounced' then occurred_at end) as first_bounced_at,
-        min(case when action = 'unsubscribed' then occurred_at end) as first_unsubscribed_at,
-        min(case when action = 'texted' then occurred_at end) as first_texted_at,
-        min(case when action = 'replied' then occurred_at end) as first_replied_at,
-        min(case when action = 'called' then occurred_at end) as first_called_at,
+        {% for meaning, kinds in meanings %}
+            {%- set listed = "('" ~ kinds | join("', '") ~ "')" %}
+            min(case when action in {{ listed }} then occurred_at end) as first_{{ meaning }}_at,
+        {% endfor %}
         max(loaded_at) as loaded_at
     from actions
     group by person_key, campaign_id
 
 )
-
-{% set times = [
-    'first_delivered_at', 'first_opened_at', 'first_opened_any_at', 'first_clicked_at',
-    'first_bounced_at', 'first_unsubscribed_at', 'first_texted_at', 'first_replied_at',
-    'first_called_at',
-] %}
 
 select
     firsts.person_key,
@@ -61,13 +73,13 @@ select
     -- incremental: the earlier of the new and the held time (least()
     -- skips nulls on DuckDB and Spark)
     {% if is_incremental() %}
-        {% for time in times %}
-            least(firsts.{{ time }}, held.{{ time }}) as {{ time }},
+        {% for meaning, kinds in meanings %}
+            least(firsts.first_{{ meaning }}_at, held.first_{{ meaning }}_at) as first_{{ meaning }}_at,
         {% endfor %}
         greatest(firsts.loaded_at, held.loaded_at) as loaded_at
     {% else %}
-        {% for time in times %}
-            firsts.{{ time }},
+        {% for meaning, kinds in meanings %}
+            firsts.first_{{ meaning }}_at,
         {% endfor %}
         firsts.loaded_at
     {% endif %}

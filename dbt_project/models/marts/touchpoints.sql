@@ -1,11 +1,14 @@
 {{ config(materialized='view') }}
 
--- Every landed event once (email events, text messages, call legs), with
+-- Every landed event once (email events, text messages, call legs, Action
+-- Network actions, attributed to a campaign or not), with
 -- the person it matched (person_key; null = unmatched, kept and counted).
 -- loaded_at: when the event first landed. A view over the event tables
 -- (int_email_events, int_sms_messages, int_call_legs), which hold each
 -- event once already: a copy of tens of millions of rows would add nothing.
--- event_type is the SendGrid event, or the Twilio direction for texts and calls.
+-- event_type is the SendGrid event, the Twilio direction for texts and calls,
+-- or the action's kind (signature, submission, attendance, outreach); an
+-- action's identifier is the activist's uuid it names.
 with
 
 email as (
@@ -65,6 +68,25 @@ calls as (
 
 ),
 
+actions as (
+
+    select
+        {{ dbt.concat(["'an:'", "action_id"]) }} as touchpoint_id,
+        'actionnetwork_actions' as source,
+        'action' as channel,
+        kind as event_type,
+        occurred_at,
+        person_key,
+        person_id as identifier,
+        false as is_machine_open,
+        status,
+        cast(null as {{ dbt.type_int() }}) as error_code,
+        cast(null as {{ dbt.type_string() }}) as bounce_type,
+        loaded_at
+    from {{ ref('int_action_network_actions') }}
+
+),
+
 unioned as (
 
     select * from email
@@ -72,6 +94,8 @@ unioned as (
     select * from sms
     union all
     select * from calls
+    union all
+    select * from actions
 
 )
 

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key=['channel', 'identifier'],
         incremental_strategy='fold',
+        pre_hook="{{ delete_action_network_rows('channel') }}",
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
@@ -12,6 +13,10 @@
 -- instead of scanning every event. A daily build folds in the events loaded
 -- since loaded_through (macros/fold.sql); when people changed, an address
 -- may have found its person, and the whole summary is recomputed.
+-- Action Network actions (channel action, identifier the activist uuid no
+-- people export has) are recounted whole on every build (their rows deleted
+-- first, a pre-hook): ingest replaces an action's row, which a fold would
+-- count twice.
 {%- set fold = fold_new_events() %}
 
 with
@@ -32,7 +37,10 @@ unmatched as (
         -- the parent lands it has one, and is counted then (daily = full)
         and identifier is not null
         -- folding: only the events loaded since the latest one counted
-        and {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
+        and (
+            {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
+            or channel = 'action'
+        )
     group by channel, identifier
 
 ),

@@ -3,13 +3,14 @@
         materialized='incremental',
         unique_key=['week', 'affiliate', 'action'],
         incremental_strategy='fold',
+        pre_hook="{{ delete_action_network_rows('action') }}",
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
 
 -- Attributed actions per week and affiliate, for the leadership overview:
--- opens are human opens only; a text, reply or call that counts for several
--- campaigns counts once here (an email event belongs to one campaign's
+-- opens are human opens only; a text, reply, call or Action Network action
+-- that counts for several campaigns counts once here (an email event belongs to one campaign's
 -- email, so email actions are counted as they are). Summed over affiliates
 -- it is the whole federation's week (each person has one affiliate).
 -- One pass over the actions (a CTE read twice is copied whole); folding, a
@@ -17,9 +18,14 @@
 -- A daily build folds in the actions loaded since loaded_through (the
 -- latest action counted) and adds them to the weeks held (macros/fold.sql);
 -- a text, reply or call counted before for another campaign is not counted
--- again.
+-- again. Action Network's actions (signed, submitted, rsvped, wrote) are
+-- recounted whole on every build (their rows deleted first, a pre-hook): an
+-- action ingest replaced (an RSVP accepted, then declined) can take one away,
+-- which a fold cannot; they are few beside the email events.
 {%- set fold = fold_new_events() %}
-{%- set once = "('texted', 'replied', 'called')" %}
+{%- set an_actions = "('" ~ action_network_actions() | join("', '") ~ "')" %}
+{%- set folded_once = "('texted', 'replied', 'called')" %}
+{%- set once = "('texted', 'replied', 'called', '" ~ action_network_actions() | join("', '") ~ "')" %}
 
 with
 
@@ -27,9 +33,16 @@ actions as (
 
     select * from {{ ref('campaign_touchpoints') }}
     where
-        action in ('delivered', 'opened', 'clicked', 'texted', 'replied', 'called')
-        -- folding: only the events loaded since the latest one counted
-        and {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
+        action in (
+            'delivered', 'opened', 'clicked', 'texted', 'replied', 'called',
+            'signed', 'submitted', 'rsvped', 'wrote'
+        )
+        -- folding: only the events loaded since the latest one counted, and
+        -- every Action Network action
+        and (
+            {{ "loaded_at > " ~ incremental_watermark('loaded_through') if fold else "true" }}
+            or action in {{ an_actions }}
+        )
 
 ),
 
@@ -40,7 +53,7 @@ counted_before as (
         select distinct touchpoint_id
         from {{ ref('campaign_touchpoints') }}
         where
-            action in {{ once }}
+            action in {{ folded_once }}
             and loaded_at <= {{ incremental_watermark('loaded_through') }}
             and touchpoint_id in (select new_action.touchpoint_id from actions as new_action)
     {%- else %}

@@ -3,8 +3,9 @@
 -- person first entered the segment (the build that first exported them) and
 -- closes outcome_window_days x 24 h later, both ends included. converted:
 -- the segment's outcome (DESIGN's meaning of `called`, `clicked`, ... for the
--- outcome campaign; `opened` is human opens, the action's own meaning)
--- happened inside it.
+-- outcome campaign; `opened` is human opens, the action's own meaning;
+-- `acted` any of signed, submitted, rsvped, wrote or called: the actions
+-- marts.action_meanings lists for the meaning) happened inside it.
 with
 
 definitions as (
@@ -54,11 +55,13 @@ outcomes as (
     from windows
     inner join {{ ref('people') }} as people
         on windows.person_id = people.person_id
+    inner join {{ ref('action_meanings') }} as meanings
+        on windows.outcome_event = meanings.meaning
     inner join {{ ref('campaign_touchpoints') }} as actions
         on
             people.person_key = actions.person_key
             and windows.outcome_campaign_id = actions.campaign_id
-            and windows.outcome_event = actions.action
+            and meanings.action = actions.action
             and windows.entered_at <= actions.occurred_at
             and windows.window_ends_at >= actions.occurred_at
     group by windows.segment_id, windows.person_id
