@@ -41,6 +41,9 @@ MARTS = [
     "campaign_summary",
     "geography_summary",
     "unmatched_identifiers",
+    "letters_by_target",
+    "unattributed_actions",
+    "action_meanings",
 ]
 # When a row landed differs between the two warehouses by construction.
 LOAD_TIME_COLUMNS = {"loaded_at", "loaded_through"}
@@ -115,12 +118,67 @@ NEXT_DAY_CALLS = (
 )
 
 
+EVENT = "33333333-3333-4333-8333-333333333333"
+PETITION = "11111111-1111-4111-8111-111111111111"
+
+
+def _action(n: int, person: str, created: str, modified: str, page: str, **fields) -> str:
+    return json.dumps(
+        {
+            "identifiers": [f"action_network:a0000000-0000-4000-8000-0000000009{n:02d}"],
+            "created_date": created,
+            "modified_date": modified,
+            "action_network:person_id": person,
+            **fields,
+            "_links": {"osdi:person": {"href": f"https://actionnetwork.org/api/v2/people/{person}"}},
+        }
+    )
+
+
+NEXT_DAY_RSVPS = (
+    "\n".join(
+        [
+            # Hana's tentative RSVP (a…011, day one) is now accepted: the later copy replaces it
+            json.dumps(
+                {
+                    "identifiers": ["action_network:a0000000-0000-4000-8000-000000000011"],
+                    "created_date": "2026-06-05T17:00:00Z",
+                    "modified_date": "2026-06-12T09:00:00Z",
+                    "status": "accepted",
+                    "action_network:person_id": "p-hana",
+                    "action_network:event_id": EVENT,
+                }
+            ),
+            # the new person RSVPs, then (a later copy in the same file) declines
+            _action(1, "p-ivan", "2026-06-11T12:00:00Z", "2026-06-11T12:00:00Z", "event",
+                    status="accepted", **{"action_network:event_id": EVENT}),
+            _action(1, "p-ivan", "2026-06-11T12:00:00Z", "2026-06-12T12:00:00Z", "event",
+                    status="declined", **{"action_network:event_id": EVENT}),
+        ]
+    )
+    + "\n"
+)  # fmt: skip
+NEXT_DAY_SIGNATURES = (
+    # the new person signs the PRO Act petition; someone not in the export signs it too
+    _action(2, "p-ivan", "2026-06-11T13:00:00Z", "2026-06-11T13:00:00Z", "petition",
+            **{"action_network:petition_id": PETITION})
+    + "\n"
+    + _action(3, "p-nobody", "2026-06-11T14:00:00Z", "2026-06-11T14:00:00Z", "petition",
+              **{"action_network:petition_id": PETITION})
+    + "\n"
+)  # fmt: skip
+
+
 def _land_next_day(landing: Path, people: bool = True) -> None:
     if people:
         (landing / "people" / "zz-next-day.csv").write_text(NEW_PERSON)
     (landing / "sendgrid" / "post-004.json").write_text(json.dumps(NEXT_DAY_EMAIL))
     (landing / "twilio_messages" / "next-day.csv").write_text(NEXT_DAY_TEXTS)
     (landing / "twilio_calls" / "next-day.csv").write_text(NEXT_DAY_CALLS)
+    actions = landing / "actionnetwork_actions"
+    (actions / "attendances" / "rsvps-next-day.ndjson").write_text(NEXT_DAY_RSVPS)
+    (actions / "signatures").mkdir(exist_ok=True)
+    (actions / "signatures" / "signatures-next-day.ndjson").write_text(NEXT_DAY_SIGNATURES)
 
 
 @contextmanager
@@ -230,6 +288,25 @@ def test_next_day_builds_incrementally_and_equals_a_full_rebuild(built, tmp_path
             "select sms_block_reason from marts.reachability "
             "where person_id in ('p-hana', 'p-gus') order by 1"
         ).fetchall() == [("last_text_error_30003",), ("opted_out",)]
+        # actions: Hana's RSVP accepted a day later counts (at its created_date);
+        # Ivan signed and his RSVP, declined in a later copy, does not count
+        assert (
+            str(
+                one(
+                    "select first_rsvped_at from marts.person_campaign_funnel "
+                    f"where person_key = {key('hana')} and campaign_id = 'pro-act-text'"
+                ).fetchall()[0][0]
+            )
+            == "2026-06-05 17:00:00"
+        )
+        assert one(
+            "select campaign_id from marts.person_campaign_funnel "
+            f"where person_key = {key('ivan')} and first_signed_at is not null"
+        ).fetchall() == [("pro-act",)]
+        assert one(
+            "select count(*) from marts.person_campaign_funnel "
+            f"where person_key = {key('ivan')} and first_rsvped_at is not null"
+        ).fetchall() == [(0,)]
 
 
 def test_a_day_without_people_folds_the_summaries_and_equals_a_full_rebuild(built, tmp_path):
