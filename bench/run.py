@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -62,7 +63,9 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
 def landing_for(args) -> Path:
     cache = Path(os.environ.get("ROLLCALL_BENCH_CACHE", HERE / "cache"))
     packed = "-gz" if args.gzip else ""
-    landing = cache / f"landing-{args.people}-{args.campaigns}-{args.email_share}{packed}"
+    # The generator's own digest names the folder: a changed generator never reuses an old sample.
+    generator = hashlib.sha256((HERE.parent / "pipelines" / "lib" / "sample.py").read_bytes()).hexdigest()[:8]
+    landing = cache / f"landing-{args.people}-{args.campaigns}-{args.email_share}{packed}-{generator}"
     if not (landing / "campaigns.yml").exists():
         print(f"generating {landing} (once) …", flush=True)
         tmp = landing.with_name(landing.name + ".partial")
@@ -96,10 +99,13 @@ def new_day(landing: Path, day: Path, share: float = 0.01) -> int:
     ids, a day later, as new webhook posts and a new message log.
     """
     shutil.rmtree(day, ignore_errors=True)
-    for source in ("people", "sendgrid", "twilio_messages", "twilio_calls"):
-        (day / source).mkdir(parents=True)
-        for f in (landing / source).iterdir():
-            (day / source / f.name).symlink_to(f)
+    for source in ("people", "sendgrid", "twilio_messages", "twilio_calls", "actionnetwork_actions"):
+        for f in (landing / source).rglob("*"):
+            if f.is_file():
+                link = day / f.relative_to(landing)
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(f)
+        (day / source).mkdir(parents=True, exist_ok=True)
     (day / "campaigns.yml").symlink_to(landing / "campaigns.yml")
     con = duckdb.connect()
     con.execute(
