@@ -39,6 +39,15 @@ REASONS = {
     "unparsable error code": "reason.unparsable_error_code",
     "unparsable duration": "reason.unparsable_duration",
     "malformed CSV row": "reason.malformed_csv",
+    "timestamp out of range": "reason.timestamp_out_of_range",
+    "date out of range": "reason.date_out_of_range",
+    # Action Network actions (the specific "missing action_network:…" before the page's)
+    "missing created_date": "reason.missing_created_date",
+    "unparsable created_date": "reason.unparsable_created_date",
+    "created_date out of range": "reason.created_date_out_of_range",
+    "missing action_network: identifier": "reason.missing_action_id",
+    "missing action_network:person_id": "reason.missing_action_person",
+    "missing action_network:": "reason.missing_action_page",
 }
 
 
