@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key=['channel', 'identifier'],
         incremental_strategy='fold',
     )

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key=['week', 'affiliate', 'action'],
         incremental_strategy='fold',
     )
