@@ -60,6 +60,9 @@ def _spark_conf(spark_dir: Path) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
         "spark.sql.shuffle.partitions": "1",
+        # tiny tables: compiling generated code costs more than interpreting
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.adaptive.enabled": "false",
         "spark.ui.enabled": "false",
         "spark.driver.memory": "2g",
         "spark.sql.ansi.enabled": "false",
@@ -98,17 +101,29 @@ def _dbt_models(con=None) -> list[str]:
     return [p.stem for p in (PROJECT_DIR / "models" / "segments").glob("*.sql")]
 
 
-def _spark_build(tmp: Path, spark_dir: Path, *args: str) -> None:
+def _spark_build(
+    tmp: Path, spark_dir: Path, *args: str, command: str = "build", project: Path = PROJECT_DIR
+) -> None:
+    res = _spark_dbt(tmp, spark_dir, *args, command=command, project=project)
+    failed = [
+        f"{r.node.name}: {(r.message or '').splitlines()[0] if r.message else r.status}"
+        for r in (res.result or [])
+        if str(r.status) in ("error", "fail", "runtime error", "skipped")
+    ]
+    assert res.success and not failed, f"dbt {command} on Spark failed: {res.exception or failed}"
+
+
+def _spark_dbt(tmp: Path, spark_dir: Path, *args: str, command: str, project: Path):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ROLLCALL_SPARK_DIR", str(spark_dir))
-        res = dbtRunner().invoke(
+        return dbtRunner().invoke(
             [
-                "build",
+                command,
                 "--target",
                 "spark",
                 *args,
                 "--project-dir",
-                str(PROJECT_DIR),
+                str(project),
                 "--profiles-dir",
                 str(PROJECT_DIR),
                 "--target-path",
@@ -117,12 +132,6 @@ def _spark_build(tmp: Path, spark_dir: Path, *args: str) -> None:
                 str(tmp / "spark_logs"),
             ]
         )
-    failed = [
-        f"{r.node.name}: {(r.message or '').splitlines()[0] if r.message else r.status}"
-        for r in (res.result or [])
-        if str(r.status) in ("error", "fail", "runtime error", "skipped")
-    ]
-    assert res.success and not failed, f"dbt build on Spark failed: {res.exception or failed}"
 
 
 def _norm(value):
@@ -292,10 +301,28 @@ def test_a_full_build_on_spark_equals_duckdb(engines) -> None:
     _assert_same(duck, spark)
 
 
+def test_a_duckdb_only_function_in_a_model_fails_the_spark_build(engines) -> None:
+    """The guard itself: an inline DuckDB-only function (not a dispatched macro) breaks Spark."""
+    _, _, tmp, spark_dir = engines
+    project = tmp / "unportable_project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    model = project / "models" / "marts" / "people.sql"
+    sql = model.read_text()
+    assert "\nselect\n    person_id," in sql
+    probe = "\nselect\n    epoch_ms(0) as probe,\n    person_id,"
+    model.write_text(sql.replace("\nselect\n    person_id,", probe))
+    res = _spark_dbt(tmp, spark_dir, "--select", "people", command="run", project=project)
+    assert not res.success
+    models = [r for r in res.result if getattr(r.node, "resource_type", "") == "model"]
+    statuses = {r.node.name: str(r.status) for r in models}
+    assert statuses == {"people": "error"}, statuses
+
+
 def test_a_daily_build_on_spark_equals_duckdb(engines, dbt) -> None:
     duck, spark, tmp, spark_dir = engines
     _land_day_two(duck)
     dbt(duck)  # DuckDB: incremental
     _register_raw(spark, duck, tmp / "parquet")
-    _spark_build(tmp, spark_dir)
+    # The models only: the full build ran every data and unit test on Spark already.
+    _spark_build(tmp, spark_dir, command="run")
     _assert_same(duck, spark)
