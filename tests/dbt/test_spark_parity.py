@@ -316,6 +316,7 @@ def test_a_duckdb_only_function_in_a_model_fails_the_spark_build(engines) -> Non
     models = [r for r in res.result if getattr(r.node, "resource_type", "") == "model"]
     statuses = {r.node.name: str(r.status) for r in models}
     assert statuses == {"people": "error"}, statuses
+    assert "epoch_ms" in (models[0].message or ""), models[0].message
 
 
 def test_a_daily_build_on_spark_equals_duckdb(engines, dbt) -> None:
