@@ -63,24 +63,6 @@
     select {{ columns }} from {{ batch }}
 {%- endmacro %}
 
-{#- Spark (Delta): a null-safe merge, or the table overwritten whole. -#}
-{% macro spark__fold_sql(arg_dict, keys, fold) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set batch = arg_dict['temp_relation'] -%}
-    {%- if fold %}
-        merge into {{ target }} as held
-        using {{ batch }} as folded
-        on
-            {%- for key in keys %}
-                folded.{{ key }} <=> held.{{ key }}{% if not loop.last %} and{% endif %}
-            {%- endfor %}
-        when matched then update set *
-        when not matched then insert *
-    {%- else %}
-        insert overwrite table {{ target }} select * from {{ batch }}
-    {%- endif %}
-{%- endmacro %}
-
 {#- A pre-hook of the folded summaries: delete the rows of Action Network's
     actions (`column` is 'action' or 'channel'), which the model recounts
     whole on every build (a replaced action can take one away). -#}

@@ -13,7 +13,8 @@
     not absorbed: pipelines/defs/transform/assets.py runs --full-refresh.
 -#}
 
-{#- delete+insert on DuckDB; merge on Spark (Delta), which has no delete+insert. -#}
+{#- delete+insert on DuckDB. On Spark the model is a table (event_materialization),
+    so the strategy is never used there; merge would need Delta/Iceberg. -#}
 {% macro upsert_strategy() -%}
     {{ return(adapter.dispatch('upsert_strategy', 'rollcall')()) }}
 {%- endmacro %}
@@ -22,8 +23,28 @@
     {{ return('delete+insert') }}
 {%- endmacro %}
 
-{% macro spark__upsert_strategy() -%}
-    {{ return('merge') }}
+{#-
+    How an event-grain model is materialized on this engine:
+    `materialized=event_materialization()` in its config() block.
+    DuckDB: 'incremental' (the strategy the model names: delete+insert, fold,
+    append with the delete_rebuilt_rows pre-hook). Spark with plain Parquet
+    tables (no Delta/Iceberg jar): a table rebuilt whole on every build
+    (`spark`, default 'table'), since Parquet has neither delete nor merge
+    and dbt-spark runs no custom strategy; a model whose strategy is a plain
+    append passes spark='incremental' and stays incremental there too.
+    A table is never is_incremental(), so watermarks, folds and the pre-hook
+    fall away and the model selects everything: the same rows as DuckDB's.
+-#}
+{% macro event_materialization(spark='table') -%}
+    {{ return(adapter.dispatch('event_materialization', 'rollcall')(spark)) }}
+{%- endmacro %}
+
+{% macro default__event_materialization(spark) -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__event_materialization(spark) -%}
+    {{ return(spark) }}
 {%- endmacro %}
 
 {#- The latest `column` this model already holds (a scalar subquery). -#}
@@ -58,7 +79,7 @@
 -#}
 {% macro build_log_relation() -%}
     {{ return(api.Relation.create(
-        database=target.database, schema=generate_schema_name('intermediate', none), identifier='dbt_build_log'
+        schema=generate_schema_name('intermediate', none), identifier='dbt_build_log'
     )) }}
 {%- endmacro %}
 
@@ -75,8 +96,7 @@
             {#- hooks cannot ref(): the relations by name -#}
             {%- set actions = actions_built[0].node.relation_name -%}
             {#- the raw file, attached as `raw` (profiles.yml) -#}
-            {%- set loaded_files = api.Relation.create(
-                database='raw', schema='main', identifier='loaded_files') -%}
+            {%- set loaded_files = raw_relation('loaded_files') -%}
             {#- A log from before models_sha256 was kept: start it again. -#}
             {%- set existing = adapter.get_relation(
                 database=log.database, schema=log.schema, identifier=log.identifier) -%}
@@ -90,7 +110,7 @@
                     campaigns_sha256 {{ dbt.type_string() }},
                     events_loaded_through {{ dbt.type_timestamp() }},
                     models_sha256 {{ dbt.type_string() }}
-                )
+                ){{ table_format_clause() }}
             {%- endcall -%}
             {%- call statement('record_build') -%}
                 insert into {{ log }}
@@ -111,6 +131,34 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- A table of raw, which ingest writes: on DuckDB the raw file attached as
+    `raw` (profiles.yml), on Spark the tables registered in schema `raw`
+    (the sources say the same in _sources.yml). -#}
+{% macro raw_relation(identifier) -%}
+    {{ return(adapter.dispatch('raw_relation', 'rollcall')(identifier)) }}
+{%- endmacro %}
+
+{% macro default__raw_relation(identifier) -%}
+    {{ return(api.Relation.create(database='raw', schema='main', identifier=identifier)) }}
+{%- endmacro %}
+
+{% macro spark__raw_relation(identifier) -%}
+    {{ return(api.Relation.create(schema='raw', identifier=identifier)) }}
+{%- endmacro %}
+
+{#- What a table created by hand (the build log) is stored as: Parquet on Spark. -#}
+{% macro table_format_clause() -%}
+    {{ return(adapter.dispatch('table_format_clause', 'rollcall')()) }}
+{%- endmacro %}
+
+{% macro default__table_format_clause() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__table_format_clause() -%}
+    {{ return(' using parquet') }}
+{%- endmacro %}
+
 {#- When the last completed build started (people loaded after it are new to it). -#}
 {% macro last_build_at() -%}
     {{ build_log_max('built_at') }}
@@ -122,8 +170,9 @@
 {%- endmacro %}
 
 {% macro build_log_max(column) -%}
+    {%- set name = build_log_relation() -%}
     {%- set log = adapter.get_relation(
-        database=target.database, schema=generate_schema_name('intermediate', none), identifier='dbt_build_log'
+        database=name.database, schema=name.schema, identifier=name.identifier
     ) if execute else none -%}
     {%- if log is none -%}
         cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})

@@ -4,7 +4,7 @@
 -- redoes only the people (re)loaded since the last completed build.
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key='person_id',
         incremental_strategy=upsert_strategy(),
     )

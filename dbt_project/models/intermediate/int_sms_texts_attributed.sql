@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key=['message_sid', 'campaign_id'],
         incremental_strategy=upsert_strategy(),
     )

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         incremental_strategy='append',
         pre_hook="{{ delete_rebuilt_rows() }}",
     )

@@ -7,7 +7,7 @@
 -- depends_on: {{ ref('stg_action_network__people') }}
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key='person_id',
         incremental_strategy=upsert_strategy(),
     )

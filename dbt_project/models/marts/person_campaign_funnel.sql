@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key=['person_key', 'campaign_id'],
         incremental_strategy=upsert_strategy(),
         pre_hook="{{ delete_changed_action_pairs() }}",

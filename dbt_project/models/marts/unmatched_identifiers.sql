@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key=['channel', 'identifier'],
         incremental_strategy='fold',
         pre_hook="{{ delete_action_network_rows('channel') }}",

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(),
         unique_key=['week', 'affiliate', 'action'],
         incremental_strategy='fold',
         pre_hook="{{ delete_action_network_rows('action') }}",

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=event_materialization(spark='incremental'),
         unique_key='call_sid',
         incremental_strategy='append',
     )
