@@ -78,8 +78,9 @@ _PEOPLE_STEALING_MATCHES = """
     -- events matched last time (touchpoints, through int_person_emails / phones)
     now as (select kind, identifier, person_key from intermediate.int_person_identity_now),
     matched as (
+        -- events matched through an email or phone (an action names its person directly)
         select t.channel, t.identifier, t.person_key from marts.touchpoints t
-        where t.person_key is not null and (
+        where t.person_key is not null and t.channel in ('email', 'sms', 'call') and (
             t.person_key in (select person_key from changed)
             or t.identifier in (select email_norm from changed where email_norm is not null)
             or t.identifier in (select phone_e164 from changed where phone_e164 is not null)
