@@ -254,7 +254,15 @@ def test_next_day_builds_incrementally_and_equals_a_full_rebuild(built, tmp_path
         # the new person's earlier unmatched open and call are theirs now
         assert one(
             f"select touchpoint_id from marts.touchpoints where person_key = {key('ivan')} order by 1"
-        ).fetchall() == [("call:CA-x1",), ("sg:ev-x1",), ("sg:ev-x2",), ("sms:SM-n3",), ("sms:SM-n4",)]
+        ).fetchall() == [
+            ("an:a0000000-0000-4000-8000-000000000901",),  # the RSVP (declined: no rsvped, still landed)
+            ("an:a0000000-0000-4000-8000-000000000902",),  # the signature
+            ("call:CA-x1",),
+            ("sg:ev-x1",),
+            ("sg:ev-x2",),
+            ("sms:SM-n3",),
+            ("sms:SM-n4",),
+        ]
         funnel = one(
             "select first_opened_at, first_called_at from marts.person_campaign_funnel "
             f"where person_key = {key('ivan')} and campaign_id = 'pro-act'"
