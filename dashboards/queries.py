@@ -31,19 +31,9 @@ from pipelines.lib import warehouse as wh
 TTL = "10m"  # a safety net; a new publish changes the key before that
 DIRECT_DOWNLOAD_ROWS = 10_000  # bigger cohorts get a "prepare the file" step
 # The funnel's steps (person_campaign_funnel first_<step>_at; campaign_summary columns):
+# the cohort engine's events but `replied`, which the summaries do not count;
 # acted = signed, submitted, rsvped, wrote or called (dbt macros/meanings.sql).
-EVENT_COLUMNS = (
-    "delivered",
-    "opened",
-    "clicked",
-    "texted",
-    "called",
-    "signed",
-    "submitted",
-    "rsvped",
-    "wrote",
-    "acted",
-)
+EVENT_COLUMNS = tuple(e for e in cohorts.EVENTS if e != "replied")
 _BREAKDOWN = {"geo": "p.province_or_state", "affiliate": "p.affiliate"}
 
 
