@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.ingest import parse_campaigns
+from pipelines.lib.campaigns import parse_campaigns
 
 
 def campaigns_json(landing: Path, out: Path) -> None:

@@ -35,7 +35,10 @@ PAGES = {
         ("campaign_funnel.py", "nav.funnel", ":material/filter_alt:", "funnel"),
         ("follow_up.py", "nav.follow_up", ":material/replay:", "follow-up"),
     ],
-    "nav.leadership": [("overview.py", "nav.overview", ":material/monitoring:", "leadership")],
+    "nav.leadership": [
+        ("overview.py", "nav.overview", ":material/monitoring:", "leadership"),
+        ("ladder.py", "nav.ladder", ":material/stairs:", "ladder"),
+    ],
     "nav.data": [("data_health.py", "nav.health", ":material/health_and_safety:", "data-health")],
     "nav.help": [("getting_started.py", "nav.guide", ":material/explore:", "getting-started")],
 }

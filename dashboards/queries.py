@@ -135,7 +135,7 @@ def _cohort_summary(
     v: tuple, cohort: cohorts.Cohort, scope: str | None, limit: int
 ) -> tuple[int, pl.DataFrame]:
     with _connect(v) as con:
-        cohorts.check_campaign(con, cohort.campaign)
+        cohorts.check(con, cohort)
         sql, params = cohorts.build_query(cohort, scope_affiliate=scope)
         # One pass over the engine's query: its size (what cohorts.count returns) and its first rows.
         rows = pl.from_arrow(
@@ -165,6 +165,62 @@ def _cohort_csv(v: tuple, cohort: cohorts.Cohort, scope: str | None) -> bytes:
     out = io.BytesIO()
     pacsv.write_csv(table, out)
     return out.getvalue()
+
+
+# ------------------------------------------------------------------ the engagement ladder
+
+
+def _ladder_where(scope: str | None, affiliate: str | None, geo: str | None, params: dict) -> str:
+    """The Ladder page's filters on a ladder mart's own columns (no join): the user's
+    scope, an affiliate, a province/state as `country:code`."""
+    where = ["true"]
+    if scope is not None:
+        params["scope"] = scope
+        where.append("affiliate = $scope")
+    if affiliate is not None:
+        params["affiliate"] = affiliate
+        where.append("affiliate = $affiliate")
+    if geo is not None:
+        params["country"], params["geo"] = geo.split(":")
+        where.append("country = $country and province_or_state = $geo")
+    return " and ".join(where)
+
+
+def ladder_days() -> list[tuple]:
+    """The kept days, oldest first: (day, is_today)."""
+    return _df("select distinct ladder_day, is_today from marts.ladder_counts order by ladder_day").rows()
+
+
+def ladder_over_time(scope: str | None, affiliate: str | None = None, geo: str | None = None) -> pl.DataFrame:
+    """People per rung on every kept day (marts.ladder_counts)."""
+    params: dict = {}
+    where = _ladder_where(scope, affiliate, geo, params)
+    return _df(
+        f"""
+        select ladder_day, is_today, rung, sum(people)::bigint as people
+        from marts.ladder_counts where {where}
+        group by all order by ladder_day, rung
+        """,
+        params,
+    )
+
+
+def ladder_movement(
+    day_before, day_after, scope: str | None, affiliate: str | None = None, geo: str | None = None
+) -> pl.DataFrame:
+    """People per (rung before, rung after) between two kept days, with the direction
+    (marts.ladder_movement: a view that reads only the two days asked)."""
+    params: dict = {"day_before": day_before, "day_after": day_after}
+    where = _ladder_where(scope, affiliate, geo, params)
+    return _df(
+        f"""
+        select rung_before, rung_after, direction, sum(people)::bigint as people
+        from marts.ladder_movement
+        where day_before = $day_before and day_after = $day_after and {where}
+        group by all order by rung_before desc, rung_after desc
+        """,
+        params,
+    )
 
 
 # ------------------------------------------------------------------ campaign funnel

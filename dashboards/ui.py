@@ -8,7 +8,15 @@ from dashboards.auth import User
 from dashboards.i18n import LANGUAGES, Texts
 
 # The page files (dashboards/pages/<name>.py), in the order of the navigation.
-PAGES = ("cohort_builder", "campaign_funnel", "follow_up", "overview", "data_health", "getting_started")
+PAGES = (
+    "cohort_builder",
+    "campaign_funnel",
+    "follow_up",
+    "overview",
+    "ladder",
+    "data_health",
+    "getting_started",
+)
 COLORS = {  # one colour per step/channel, the same on every page
     "delivered": "#1f4e79",
     "opened": "#2e86c1",
@@ -174,6 +182,8 @@ def _localise(fig, T: Texts) -> None:
 
     values: dict[str, list] = {}
     for trace in fig.data:
+        if trace.type == "sankey":  # no axes; its page writes its nodes' and links' tooltips
+            continue
         horizontal = trace.type == "funnel" or getattr(trace, "orientation", None) == "h"
         value_letter = "x" if horizontal else "y"
         axis = _axis_name(trace, value_letter)

@@ -44,6 +44,10 @@ MARTS = [
     "letters_by_target",
     "unattributed_actions",
     "action_meanings",
+    "ladder",
+    "ladder_rungs",
+    "ladder_counts",
+    "ladder_movement",
 ]
 # When a row landed differs between the two warehouses by construction.
 LOAD_TIME_COLUMNS = {"loaded_at", "loaded_through"}

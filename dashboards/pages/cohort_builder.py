@@ -20,7 +20,7 @@ import shlex
 
 import streamlit as st
 
-from dashboards import queries, ui
+from dashboards import queries, segments_form, ui
 from pipelines.lib import cohorts
 from pipelines.lib import segments as seg
 from pipelines.lib import warehouse as wh
@@ -118,6 +118,17 @@ with f5:
         T("common.anyone"),
         lambda c: T(f"reachable.{c}"),
     )
+r1, r2 = st.columns([3, 9])
+with r1:
+    # the engagement ladder today (marts.ladder); with no campaign, everyone on that rung
+    rung = optional(
+        T("cohort.rung"),
+        cohorts.RUNGS,
+        "cb_rung",
+        T("cohort.rung_any"),
+        lambda r: T(f"rung.{r}"),
+        help=T("cohort.rung_help"),
+    )
 machine = ui.check(T("cohort.machine_opens"), "cb_machine", help=T("cohort.machine_opens_help"))
 if chosen and not any(ui.asks_call(c) for c in chosen) and "called" in (did, did_not):
     # A click (or other) campaign asks nobody to call: "called" is only a call to its numbers.
@@ -136,6 +147,8 @@ FIELD_LABELS = {
     "affiliate": "cohort.affiliate",
     "language": "cohort.language",
     "reachable": "cohort.reachable",
+    "rung": "cohort.rung",
+    "rung_on": "cohort.rung_on",
     "include_machine_opens": "cohort.machine_opens",
 }
 
@@ -154,17 +167,20 @@ province = state = None
 if geo is not None:
     country, code = geo.split(":")
     province, state = (code, None) if country == "CA" else (None, code)
+# With no campaign but a rung, the question is everyone on that rung (did A asks nothing).
+rungs_only = not chosen and rung is not None
 answers = {
     "campaign": tuple(c["campaign_id"] for c in chosen),
-    "did": did,
-    "did_not": did_not,
-    "within_days": None if did_not is None or within is None else int(within),
+    "did": None if rungs_only else did,
+    "did_not": None if rungs_only else did_not,
+    "within_days": None if rungs_only or did_not is None or within is None else int(within),
     "province": province,
     "state": state,
     "district": district,
     "affiliate": affiliate,
     "language": language,
     "reachable": reachable,
+    "rung": rung,
     "include_machine_opens": machine,
 }
 try:
@@ -180,17 +196,21 @@ with left:
     st.metric(T("cohort.count"), T.int(n))
 with right:
     names = ", ".join(T.campaign_name(c) for c in chosen)
-    st.markdown(
-        f"**{T('cohort.sentence' if len(chosen) == 1 else 'cohort.sentence_several', campaign=names)}**"
-    )
-    st.markdown(
-        T(
-            "cohort.sentence_detail",
-            did=T(f"event.{did}").lower(),
-            rest=(T("cohort.sentence_not", did_not=T(f"event.{did_not}").lower()) if did_not else "")
-            + (T("cohort.sentence_within", days=T.int(within)) if did_not and within is not None else ""),
+    if rungs_only:
+        st.markdown(f"**{T('cohort.sentence_rung', rung=T(f'rung.{rung}').lower())}**")
+    else:
+        st.markdown(
+            f"**{T('cohort.sentence' if len(chosen) == 1 else 'cohort.sentence_several', campaign=names)}**"
         )
-    )
+        st.markdown(
+            T(
+                "cohort.sentence_detail",
+                did=T(f"event.{did}").lower(),
+                rest=(T("cohort.sentence_not", did_not=T(f"event.{did_not}").lower()) if did_not else "")
+                + (T("cohort.sentence_within", days=T.int(within)) if did_not and within is not None else "")
+                + (T("cohort.sentence_rung_too", rung=T(f"rung.{rung}").lower()) if rung else ""),
+            )
+        )
 
 
 def command() -> str:
@@ -209,7 +229,7 @@ st.dataframe(
     width="stretch",
     column_config={c: st.column_config.TextColumn(T(f"column.{c}")) for c in cohorts.COLUMNS},
 )
-parts = ("cohort", *cohort.campaign, cohort.did, cohort.did_not and f"not-{cohort.did_not}")
+parts = ("cohort", *cohort.campaign, cohort.did, cohort.did_not and f"not-{cohort.did_not}", cohort.rung)
 file_name = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(x for x in parts if x)) + ".csv"
 # Small cohorts come with their file; a big one is written when asked, so changing a
 # filter stays quick (Streamlit's deferred download callables do not survive st.navigation).
@@ -243,94 +263,18 @@ if me.scope is not None:
 st.caption(T("segment.intro"))
 landing, warehouse = wh.landing_path(), wh.warehouse_path()
 segments_file = seg.segments_path(landing)
-by_id = {c["campaign_id"]: c for c in campaigns}
 
 
-def segment_error(exc: seg.SegmentError) -> str:
-    """The errors a person can make in the form, in the page's language; any other as its one line."""
-    if exc.code in ("duplicate_id", "bad_id", "no_name"):
-        return T(f"segment.error.{exc.code}", id=exc.params.get("id", ""))
-    return str(exc)
-
-
-with st.form("cb_save_segment"):
-    n1, n2 = st.columns(2)
-    name_en = n1.text_input(T("segment.name_en"), key="seg_name_en")
-    name_fr = n2.text_input(T("segment.name_fr"), key="seg_name_fr")
-    o1, o2, o3, o4, o5 = st.columns([2, 2, 2, 4, 2])
-    channel = o1.radio(
-        T("segment.channel"),
-        cohorts.CHANNELS,
-        index=cohorts.CHANNELS.index(reachable or "sms"),
-        format_func=lambda c: T(f"segment.channel_{c}"),
-        key="seg_channel",
-    )
-    holdout = o2.number_input(
-        T("segment.holdout"),
-        min_value=0,
-        max_value=50,
-        value=seg.DEFAULT_HOLDOUT,
-        step=1,
-        key="seg_holdout",
-        help=T("segment.holdout_help"),
-    )
-    outcome_event = o3.selectbox(
-        T("segment.outcome_event"),
-        EVENTS,
-        index=EVENTS.index(did_not or "called"),
-        format_func=lambda e: T(f"event.{e}"),
-        key="seg_outcome_event",
-    )
-    outcome_campaign = o4.selectbox(
-        T("segment.outcome_campaign"),
-        list(by_id),
-        index=list(by_id).index(campaign["campaign_id"]),
-        format_func=lambda cid: T.campaign_name(by_id[cid]),
-        key="seg_outcome_campaign",
-    )
-    outcome_days = o5.number_input(
-        T("segment.outcome_days"),
-        min_value=1,
-        max_value=365,
-        value=int(within) if did_not and within else seg.DEFAULT_OUTCOME_DAYS,
-        step=1,
-        key="seg_outcome_days",
-    )
-    push = st.checkbox(T("segment.push"), value=True, key="seg_push", help=T("segment.push_help"))
-    save = st.form_submit_button(T("segment.save"), type="primary", icon=":material/save:")
-
-if save:
-    from pipelines import cli_segments
-
-    entry = seg.define(
-        cohort,
-        name_en=name_en,
-        name_fr=name_fr,
-        channel=channel,
-        holdout=int(holdout),
-        outcome_event=outcome_event,
-        outcome_campaign=outcome_campaign,
-        outcome_days=int(outcome_days),
-        push=push,
-    )
-    try:
-        saved = seg.save(segments_file, entry)
-    except seg.SegmentError as exc:
-        st.error(segment_error(exc))
-    else:
-        with st.spinner(T("segment.building")):
-            built_ok, line = cli_segments.build_now(landing, warehouse)
-        st.session_state["cb_built"] = (saved.id, built_ok, line)
-        st.session_state.setdefault("choices", {})["cb_segment"] = saved.id
-        st.session_state.pop(ui.widget_key("cb_segment"), None)
-
-last = st.session_state.get("cb_built")
-if last is not None:
-    sid, built_ok, line = last
-    if built_ok:
-        st.success(T("segment.built", id=sid))
-    else:
-        st.warning(T("segment.not_built_now", id=sid, why=line))
+segments_form.save_form(
+    T,
+    cohort,
+    campaigns,
+    key="cb",
+    channel=reachable or "sms",
+    outcome_event=did_not or "called",
+    outcome_campaign=campaign["campaign_id"] if campaign else None,
+    outcome_days=int(within) if did_not and within else None,
+)
 
 # ---------------------------------------------------------------- saved segments: treatment list, push
 try:

@@ -74,6 +74,10 @@ def date_trunc(datepart, date):
     return f"date_trunc('{datepart}', {date})"
 
 
+def last_day(date, datepart):
+    return f"cast(date_add(date_trunc('{datepart}', {date}), interval 1 {datepart}) - interval 1 day as date)"
+
+
 def any_value(expression):
     return f"any_value({expression})"
 

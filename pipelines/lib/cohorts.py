@@ -24,10 +24,16 @@ Meanings (DESIGN.md):
   lists (both from dbt's macros/meanings.sql, the one place it is written).
 - `opened` counts human opens only unless `include_machine_opens`.
 - `reachable` keeps people reachable on that channel now (marts.reachability).
+- `rung` keeps people on that rung of the engagement ladder today, and each
+  `rung_on` (DAY:RUNG) those on that rung on that kept day (marts.ladder,
+  whose model holds the rule). A question of rungs alone, with no campaign,
+  asks it of everyone in the people export: the Ladder page's flows are
+  such questions (`rung_on` twice).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, fields
 
 import duckdb
@@ -48,6 +54,9 @@ EVENTS = (
     "acted",
 )
 CHANNELS = ("email", "sms")
+# The engagement ladder's rungs, lowest first (dbt: macros/ladder.sql, whose
+# marts.ladder_rungs a test holds this to; the SQL maps names to numbers).
+RUNGS = ("unreachable", "listed", "opener", "clicker", "actor", "repeat_actor")
 LANGUAGES = ("en", "fr")
 
 # The columns of a cohort row, in order (DESIGN: command line).
@@ -71,7 +80,7 @@ class Field:
     name: str  # the Cohort attribute (and the page's key)
     flag: str  # the `rollcall cohort` flag
     key: str | None  # the segments.yml key under `cohort:` (None: not written there)
-    kind: str  # text | campaigns | event | days | geo | choice | switch
+    kind: str  # text | campaigns | event | days | geo | choice | switch | rung_on
     choices: tuple[str, ...] = ()
     required: bool = False
     help: str | None = None
@@ -83,8 +92,9 @@ class Field:
 
 FIELDS = (
     # one or several: a tuple of campaign ids (--campaign repeated; a list in segments.yml)
-    Field("campaign", "--campaign", "campaign", "campaigns", required=True),
-    Field("did", "--did", "did", "event", EVENTS, required=True),
+    # (required unless the question is of rungs alone)
+    Field("campaign", "--campaign", "campaign", "campaigns"),
+    Field("did", "--did", "did", "event", EVENTS),
     Field("did_not", "--did-not", "did_not", "event", EVENTS),
     Field("within_days", "--within", "within", "days"),
     Field("province", "--province", "province", "geo"),
@@ -93,6 +103,9 @@ FIELDS = (
     Field("affiliate", "--affiliate", "affiliate", "text"),
     Field("language", "--language", "language", "choice", LANGUAGES),
     Field("reachable", "--reachable", None, "choice", CHANNELS),  # a segment's channel sets it
+    Field("rung", "--rung", "rung", "choice", RUNGS),
+    # one or several DAY:RUNG: on that rung on that kept day (month end or today)
+    Field("rung_on", "--rung-on", "rung_on", "rung_on"),
     Field("include_machine_opens", "--include-machine-opens", "include_machine_opens", "switch"),
 )
 BY_NAME = {f.name: f for f in FIELDS}
@@ -100,7 +113,7 @@ BY_KEY = {f.key: f for f in FIELDS if f.key}
 
 # The one English line per error code ({name}, {did}, … are field labels on the surface used).
 MESSAGES = {
-    "no_campaign": "a cohort needs a campaign",
+    "no_campaign": "a cohort needs a campaign (or only {rung} / {rung_on})",
     "no_did": "a cohort needs {did}",
     "not_an_event": "{name} must be one of {choices}, not {value!r}",
     "not_a_choice": "{name} must be {choices}, not {value!r}",
@@ -116,6 +129,8 @@ MESSAGES = {
     "unknown_campaign": "unknown campaign {value!r}; known: {choices}",
     "bad_campaign": "{campaign} takes campaign ids, not {value!r}",
     "parquet_needs_out": "--format parquet needs --out FILE",
+    "bad_rung_on": "{rung_on} takes DAY:RUNG such as 2026-09-30:clicker (RUNG: {choices}), not {value!r}",
+    "unknown_ladder_day": "{rung_on}: the ladder is not kept on {value}; kept days: {choices}",
 }
 
 
@@ -144,6 +159,29 @@ class CohortError(ValueError):
         return MESSAGES[self.code].format(**{**labels, **values})
 
 
+def _rung_on(value) -> tuple[tuple[str, str], ...]:
+    """`rung_on` as ((ISO day, rung), …): from "DAY:RUNG" strings (one or a list) or pairs."""
+    if value is None or value == "" or value == ():
+        return ()
+    values = [value] if isinstance(value, str) else value
+    pairs = []
+    for one in values if isinstance(values, list | tuple) else [values]:
+        if isinstance(one, str):
+            day, _, rung = one.partition(":")
+        elif isinstance(one, list | tuple) and len(one) == 2:
+            day, rung = one
+        else:
+            raise CohortError("bad_rung_on", value=one, choices=RUNGS)
+        try:
+            day = dt.date.fromisoformat(str(day)).isoformat()
+        except ValueError:
+            raise CohortError("bad_rung_on", value=one, choices=RUNGS) from None
+        if rung not in RUNGS:
+            raise CohortError("bad_rung_on", value=one, choices=RUNGS)
+        pairs.append((day, rung))
+    return tuple(dict.fromkeys(pairs))
+
+
 def _either(choices) -> str:
     choices = list(choices)
     return " or ".join(choices) if len(choices) <= 2 else ", ".join(choices[:-1]) + " or " + choices[-1]
@@ -161,8 +199,8 @@ def _campaigns(value) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Cohort:
-    campaign: tuple[str, ...] | str
-    did: str
+    campaign: tuple[str, ...] | str = ()
+    did: str | None = None
     did_not: str | None = None
     within_days: int | None = None
     province: str | None = None
@@ -171,17 +209,21 @@ class Cohort:
     affiliate: str | None = None
     language: str | None = None
     reachable: str | None = None
+    rung: str | None = None
+    rung_on: tuple[tuple[str, str], ...] | tuple[str, ...] | str = ()
     include_machine_opens: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "campaign", _campaigns(self.campaign))
-        if not self.campaign:
+        object.__setattr__(self, "rung_on", _rung_on(self.rung_on))
+        rungs_only = self.rung is not None or bool(self.rung_on)
+        if not self.campaign and (self.did or self.did_not or not rungs_only):
             raise CohortError("no_campaign")
         for name in ("did", "did_not"):
             value = getattr(self, name)
             if value is not None and value not in EVENTS:
                 raise CohortError("not_an_event", field=name, value=value, choices=EVENTS)
-        if self.did is None:
+        if self.did is None and self.campaign:
             raise CohortError("no_did")
         if self.within_days is not None:
             if self.did_not is None:
@@ -202,17 +244,22 @@ class Cohort:
                 if not (isinstance(value, str) and len(value) == 2 and value.isalpha()):
                     raise CohortError("bad_geo", field=name, value=value)
                 object.__setattr__(self, name, value.upper())
-        for name in ("language", "reachable"):
+        for name in ("language", "reachable", "rung"):
             value = getattr(self, name)
             if value is not None and value not in BY_NAME[name].choices:
                 raise CohortError("not_a_choice", field=name, value=value, choices=BY_NAME[name].choices)
 
     def describe(self) -> dict:
         described = {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, False)
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) not in (None, False, ())
         }
-        # one campaign as a plain id, several as a list (as segments.yml writes them)
-        described["campaign"] = self.campaign[0] if len(self.campaign) == 1 else list(self.campaign)
+        if self.campaign:
+            # one campaign as a plain id, several as a list (as segments.yml writes them)
+            described["campaign"] = self.campaign[0] if len(self.campaign) == 1 else list(self.campaign)
+        if self.rung_on:
+            described["rung_on"] = [f"{day}:{rung}" for day, rung in self.rung_on]
         return described
 
     # --- the one schema, read and written on each surface --------------------
@@ -233,6 +280,7 @@ class Cohort:
         values = {BY_KEY[k].name: v for k, v in question.items()}
         campaign = values.get("campaign") or ""
         values["campaign"] = campaign if isinstance(campaign, list) else str(campaign)
+        values["rung_on"] = values.get("rung_on") or ()
         values["include_machine_opens"] = bool(values.get("include_machine_opens", False))
         return cls(**{**values, **fixed})
 
@@ -241,10 +289,13 @@ class Cohort:
         mapping = {
             f.key: getattr(self, f.name)
             for f in FIELDS
-            if f.key and getattr(self, f.name) not in (None, False)
+            if f.key and getattr(self, f.name) not in (None, False, ())
         }
-        # one campaign as a plain id, several as a list
-        mapping["campaign"] = self.campaign[0] if len(self.campaign) == 1 else list(self.campaign)
+        if self.campaign:
+            # one campaign as a plain id, several as a list
+            mapping["campaign"] = self.campaign[0] if len(self.campaign) == 1 else list(self.campaign)
+        if self.rung_on:
+            mapping["rung_on"] = [f"{day}:{rung}" for day, rung in self.rung_on]
         return mapping
 
     def to_flags(self, scope_affiliate: str | None = None) -> list[str]:
@@ -259,6 +310,9 @@ class Cohort:
             elif f.kind == "campaigns":
                 for campaign in value:
                     args += [f.flag, campaign]
+            elif f.kind == "rung_on":
+                for day, rung in value:
+                    args += [f.flag, f"{day}:{rung}"]
             elif value is not None:
                 args += [f.flag, str(value)]
         return args
@@ -275,6 +329,8 @@ def add_arguments(parser, exclude: tuple[str, ...] = ()) -> None:
         kwargs: dict = {"dest": f.name, "required": f.required, "help": f.help}
         if f.kind == "campaigns":
             kwargs.update(action="append", metavar="ID")
+        elif f.kind == "rung_on":
+            kwargs.update(action="append", metavar="DAY:RUNG")
         elif f.kind == "event":
             kwargs.update(choices=f.choices, metavar="EVENT")
         elif f.kind == "choice":
@@ -314,6 +370,8 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
     `scope_affiliate` limits the answer to one affiliate's people (an
     affiliate-scoped user); it is applied whatever the cohort says.
     """
+    if not cohort.campaign:
+        return _build_rungs_only(cohort, scope_affiliate, ordered)
     did_col = _first_column(cohort.did, cohort.include_machine_opens)
     several = len(cohort.campaign) > 1
     params: dict = {"campaigns": list(cohort.campaign)} if several else {"campaign": cohort.campaign[0]}
@@ -348,6 +406,82 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
                            and t.occurred_at >= a.did_at
                            and t.occurred_at <= a.did_at + $within_days * interval 1 day)))"""
             )
+    people_filters = _people_filters(cohort, scope_affiliate, params)
+    where += people_filters
+    joins = []
+    if ordered or people_filters:
+        # Every funnel person is a person (funnel rows come from matched
+        # people only), so a bare count needs no join.
+        joins.append("join marts.people p on p.person_key = a.person_key")
+    joins += _ladder_joins(cohort, params, where)
+    if cohort.reachable is not None:
+        joins.append("join marts.reachability r on r.person_key = a.person_key")
+        where.append(f"r.reachable_{cohort.reachable}")
+    selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_key"
+    if several:
+        # A person's rows on any of the campaigns: the first A, the first B (a B
+        # may sit on a campaign they did no A on, so every row is read).
+        firsts = f"""
+            select person_key, min({did_col}) as did_at, min({not_col or "null"}) as not_at
+            from marts.person_campaign_funnel
+            where {on_campaigns("campaign_id")}
+            group by person_key
+            having min({did_col}) is not null"""
+    else:
+        firsts = f"""
+            select person_key, {did_col} as did_at, {not_col or "null"} as not_at
+            from marts.person_campaign_funnel
+            where {on_campaigns("campaign_id")} and {did_col} is not null"""
+    return _assemble(firsts, selected, joins, where, ordered), params
+
+
+def _build_rungs_only(cohort: Cohort, scope_affiliate: str | None, ordered: bool) -> tuple[str, dict]:
+    """A question of rungs alone: everyone in the people export, narrowed by rung and filters."""
+    params: dict = {}
+    where = _people_filters(cohort, scope_affiliate, params)
+    joins = _ladder_joins(cohort, params, where)
+    if cohort.reachable is not None:
+        joins.append("join marts.reachability r on r.person_key = a.person_key")
+        where.append(f"r.reachable_{cohort.reachable}")
+    selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_key"
+    firsts = "select person_key from marts.people"
+    joins.insert(0, "join marts.people p on p.person_key = a.person_key")
+    return _assemble(firsts, selected, joins, where, ordered), params
+
+
+def _assemble(firsts: str, selected: str, joins: list[str], where: list[str], ordered: bool) -> str:
+    return f"""
+        with a as ({firsts}
+        )
+        select {selected}
+        from a
+        {" ".join(joins)}
+        {"where " + " and ".join(where) if where else ""}
+        {"order by p.person_id" if ordered else ""}
+    """
+
+
+def _ladder_joins(cohort: Cohort, params: dict, where: list[str]) -> list[str]:
+    """Joins to marts.ladder for `rung` (today) and each `rung_on` (a kept day); rung
+    names become numbers through marts.ladder_rungs."""
+    joins = []
+    steps = ([("today", None, cohort.rung)] if cohort.rung is not None else []) + [
+        (f"on{i}", day, rung) for i, (day, rung) in enumerate(cohort.rung_on)
+    ]
+    for name, day, rung in steps:
+        params[f"rung_{name}"] = rung
+        on_day = "is_today" if day is None else f"ladder_day = cast(${'day_' + name} as date)"
+        if day is not None:
+            params[f"day_{name}"] = day
+        joins.append(
+            f"join marts.ladder l_{name} on l_{name}.person_key = a.person_key and l_{name}.{on_day}"
+        )
+        where.append(f"l_{name}.rung = (select rung from marts.ladder_rungs where rung_name = $rung_{name})")
+    return joins
+
+
+def _people_filters(cohort: Cohort, scope_affiliate: str | None, params: dict) -> list[str]:
+    """The filters on marts.people (alias p) a cohort asks for, their values bound in `params`."""
     people_filters: list[str] = []
     if cohort.province is not None:
         params["province"] = cohort.province
@@ -367,40 +501,7 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
     if cohort.language is not None:
         params["language"] = cohort.language
         people_filters.append("p.language = $language")
-    where += people_filters
-    joins = []
-    if ordered or people_filters:
-        # Every funnel person is a person (funnel rows come from matched
-        # people only), so a bare count needs no join.
-        joins.append("join marts.people p on p.person_key = a.person_key")
-    if cohort.reachable is not None:
-        joins.append("join marts.reachability r on r.person_key = a.person_key")
-        where.append(f"r.reachable_{cohort.reachable}")
-    selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_key"
-    if several:
-        # A person's rows on any of the campaigns: the first A, the first B (a B
-        # may sit on a campaign they did no A on, so every row is read).
-        firsts = f"""
-            select person_key, min({did_col}) as did_at, min({not_col or "null"}) as not_at
-            from marts.person_campaign_funnel
-            where {on_campaigns("campaign_id")}
-            group by person_key
-            having min({did_col}) is not null"""
-    else:
-        firsts = f"""
-            select person_key, {did_col} as did_at, {not_col or "null"} as not_at
-            from marts.person_campaign_funnel
-            where {on_campaigns("campaign_id")} and {did_col} is not null"""
-    sql = f"""
-        with a as ({firsts}
-        )
-        select {selected}
-        from a
-        {" ".join(joins)}
-        {"where " + " and ".join(where) if where else ""}
-        {"order by p.person_id" if ordered else ""}
-    """
-    return sql, params
+    return people_filters
 
 
 def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str | tuple[str, ...]) -> None:
@@ -411,15 +512,34 @@ def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str | tuple[str, ..
             raise CohortError("unknown_campaign", value=one, choices=known or ["none"])
 
 
+def check_ladder_days(con: duckdb.DuckDBPyConnection, cohort: Cohort) -> None:
+    """Every `rung_on` day is a day the ladder is kept on (a month's end or today)."""
+    if not cohort.rung_on:
+        return
+    kept = [
+        d.isoformat()
+        for (d,) in con.sql("select distinct ladder_day from marts.ladder_counts order by 1").fetchall()
+    ]
+    for day, _rung in cohort.rung_on:
+        if day not in kept:
+            raise CohortError("unknown_ladder_day", value=day, choices=kept or ["none"])
+
+
+def check(con: duckdb.DuckDBPyConnection, cohort: Cohort) -> None:
+    """The cohort's campaigns and kept days exist in this warehouse."""
+    check_campaign(con, cohort.campaign)
+    check_ladder_days(con, cohort)
+
+
 def count(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str | None = None) -> int:
     """How many people are in the cohort."""
-    check_campaign(con, cohort.campaign)
+    check(con, cohort)
     sql, params = build_query(cohort, scope_affiliate, ordered=False)
     return con.execute(f"select count(*) from ({sql})", params).fetchall()[0][0]
 
 
 def members(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str | None = None) -> pa.Table:
     """The cohort's rows (COLUMNS), ordered by person_id."""
-    check_campaign(con, cohort.campaign)
+    check(con, cohort)
     sql, params = build_query(cohort, scope_affiliate)
     return con.sql(sql, params=params).to_arrow_table()

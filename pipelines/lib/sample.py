@@ -406,6 +406,7 @@ class Campaign:
     follow_up_of: Campaign | None = None
     sms_blast_share: float = 0.0  # standalone blasts: share of SMS-subscribed people texted
     pages: list[tuple[str, str]] = field(default_factory=list)  # Action Network pages: (kind, uuid)
+    progress: float = 0.0  # 0 for the first campaign … 1 for the last: where members' arcs stand
 
     @property
     def send_ts(self) -> int:
@@ -490,6 +491,7 @@ def build_campaigns(k: int, rng: np.random.Generator) -> list[Campaign]:
             start = dt.datetime.combine(c.starts, dt.time(15, 0))
             c.sms_start = _unix(start)
             c.sms_end = _unix(start + dt.timedelta(days=2))
+        c.progress = i / max(1, k - 1)
         out.append(c)
     return out
 
@@ -578,6 +580,7 @@ class People:
     country_ca: np.ndarray
     lang_fr: np.ndarray
     engagement: np.ndarray  # 0..1 propensity to open / act
+    arc: np.ndarray  # how engagement moves over the campaigns: STEADY, CLIMBING or FADING
     mpp: np.ndarray  # mail client with privacy-proxy machine opens
     landline: np.ndarray
     dead_number: np.ndarray
@@ -585,6 +588,21 @@ class People:
     sms_ok: np.ndarray  # textable: valid phone, SMS subscribed
     has_phone: np.ndarray  # valid phone on file
     planted: dict
+
+
+STEADY, CLIMBING, FADING = 0, 1, 2
+ARC_SHARES = (0.7, 0.15, 0.15)  # so the demo's engagement ladder moves: members climb, and fall silent
+
+
+def engagement_at(people: People, idx: np.ndarray, progress: float) -> np.ndarray:
+    """The engagement of people `idx` at a campaign `progress` (0 first … 1 last) of the way
+    through the calendar: a climber starts at a quarter of theirs and ends well above it, a
+    fading member the other way round (down to near silence); the others keep theirs."""
+    arc = people.arc[idx]
+    factor = np.where(
+        arc == CLIMBING, 0.25 + 1.5 * progress, np.where(arc == FADING, 1.6 - 1.55 * progress, 1.0)
+    )
+    return np.clip(people.engagement[idx] * factor, 0.0, 0.95)
 
 
 def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
@@ -876,6 +894,8 @@ def build_people(n: int, rng: np.random.Generator, seed: int) -> People:
         country_ca=is_ca,
         lang_fr=lang_fr,
         engagement=engagement,
+        # a generator of its own: the other draws (and so the rest of the sample) stay as they were
+        arc=np.random.default_rng([seed, 6000]).choice(3, n, p=ARC_SHARES),
         mpp=rng.random(n) < 0.25,
         landline=has_phone & (rng.random(n) < 0.06),
         dead_number=has_phone & (rng.random(n) < 0.02),
@@ -986,7 +1006,7 @@ def _sg_chunk(c: Campaign, members: np.ndarray, people: People, st: State, rng: 
     t_def = t_proc + rng.integers(5, 120, m)
     t_del = np.where(deferred, t_def + rng.integers(600, 14400, m), t_proc + rng.integers(1, 60, m))
 
-    eng = people.engagement[members]
+    eng = engagement_at(people, members, c.progress)
     boost = 1.0 + 0.15 * math.sin(c.index)  # some subjects land better than others
     human_open = delivered & (rng.random(m) < np.clip(eng * 0.9 * boost, 0, 0.95))
     machine_open = delivered & people.mpp[members] & (rng.random(m) < 0.9)
@@ -999,7 +1019,9 @@ def _sg_chunk(c: Campaign, members: np.ndarray, people: People, st: State, rng: 
     )
     t_click = np.where(human_open, t_open, t_del) + rng.integers(5, 1800, m)
     r = rng.random(m)
-    unsub = delivered & (r < 0.002)
+    # fading members unsubscribe more as they fall silent (the top of r is otherwise quiet)
+    fading = people.arc[members] == FADING
+    unsub = delivered & ((r < 0.002) | (fading & (r > 1 - 0.02 * c.progress)))
     gunsub = delivered & (r >= 0.002) & (r < 0.0035)
     spam = delivered & (r >= 0.0035) & (r < 0.0038)
     # even a tiny demo shows every event kind at least once per chunk
@@ -1817,7 +1839,8 @@ def write_actions(camps: list[Campaign], people: People, seed: int, w: Writer) -
     for number, (c, kind, page_id) in enumerate(pages):
         collection, _, share = ACTION_PAGES[kind]
         acted = np.flatnonzero(
-            rng.random(n) < share * people.engagement * (0.3 if page_id == unlisted else 1)
+            rng.random(n)
+            < share * engagement_at(people, np.arange(n), c.progress) * (0.3 if page_id == unlisted else 1)
         )
         strangers = max(1, n // 2000) if number == 0 else 0
         persons = pl.concat([people.frame["uuid"].gather(acted), _uuids(rng, strangers)])

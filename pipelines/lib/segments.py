@@ -316,6 +316,9 @@ def _parse_segment(entry, path: Path) -> Segment:
         fail("needs `outcome: {event: …}` (what the follow-up should make people do)")
     if event not in cohorts.EVENTS:
         fail(f"`outcome.event` must be one of {', '.join(cohorts.EVENTS)}, not {event!r}")
+    if not cohort.campaign and not outcome.get("campaign"):
+        # a question of rungs alone (a ladder flow) names no campaign to measure on
+        fail("a cohort of rungs alone needs `outcome: {event: …, campaign: …}`")
     days = outcome.get("within", DEFAULT_OUTCOME_DAYS)
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         fail(f"`outcome.within` must be a whole number of days ≥ 1, not {days!r}")

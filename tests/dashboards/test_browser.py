@@ -15,10 +15,13 @@ from playwright.sync_api import expect
 from tests.dashboards.browser import choose, count, go, settle, sign_in
 from tests.dashboards.conftest import PASSWORDS, ROOT
 
-PAGES_EN = ["Cohort builder", "Campaign funnel", "Follow-up", "Overview", "Data health", "Getting started"]
+PAGES_EN = [
+    "Cohort builder", "Campaign funnel", "Follow-up", "Overview", "Engagement ladder", "Data health",
+    "Getting started",
+]  # fmt: skip
 PAGES_FR = [
-    "Constructeur de cohortes", "Entonnoir de campagne", "Relance", "Vue d’ensemble", "Santé des données",
-    "Premiers pas",
+    "Constructeur de cohortes", "Entonnoir de campagne", "Relance", "Vue d’ensemble", "Échelle d’engagement",
+    "Santé des données", "Premiers pas",
 ]  # fmt: skip
 
 
@@ -96,7 +99,7 @@ def test_scoped_user_in_the_browser_downloads_only_its_members(page, server, art
     assert {r["person_id"] for r in rows} == {"p-alice", "p-gus", "p-hana"}
     assert {r["affiliate"] for r in rows} == {"Ohio AFL-CIO"}
     page.screenshot(path=artifacts / "en-cohort-builder-ohio.png", full_page=True)
-    for title in PAGES_EN[1:5]:
+    for title in PAGES_EN[1:6]:
         go(page, title)
         body = page.get_by_test_id("stMain").inner_text()
         for other in ("Dana", "Bruno", "Chloé", "Fay", "Eli", "stranger@example.org", "California Labor"):
@@ -193,3 +196,21 @@ def test_strategist_saves_a_segment_downloads_its_treatment_list_and_survives_a_
     finally:
         context.close()
         server.stop()
+
+
+def test_leadership_reads_the_ladder_and_opens_a_flow_in_both_languages(page, server, dash_env, artifacts):
+    """The Ladder page: today's rungs, the months stacked, the flow between two days, a flow's
+    people (the cohort engine's), in English, then in French."""
+    sign_in(page, server.url, "admin", PASSWORDS["admin"])
+    go(page, "Engagement ladder")
+    expect(page.get_by_role("heading", level=1).first).to_contain_text("Engagement ladder")
+    expect(page.locator(".sankey")).to_have_count(1)
+    choose(page, "See the people of a flow", re.compile(r" → "))
+    expect(page.get_by_text(re.compile(r"^\d+ people: "))).to_be_visible()
+    expect(page.get_by_test_id("stDownloadButton")).to_be_visible()
+    page.screenshot(path=artifacts / "en-ladder-flow.png", full_page=True)
+    page.get_by_test_id("stSidebar").get_by_text("Français", exact=True).click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Échelle d’engagement")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d+ personnes : "))).to_be_visible()  # the flow survived
+    page.screenshot(path=artifacts / "fr-ladder-flow.png", full_page=True)

@@ -23,6 +23,7 @@ PAGES_FR = {
     "campaign-funnel": "Entonnoir de campagne",
     "follow-up": "Relance",
     "overview": "Vue d’ensemble",
+    "ladder": "Échelle d’engagement",
     "data-health": "Santé des données",
     "getting-started": "Premiers pas",
 }
