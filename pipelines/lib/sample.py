@@ -1925,7 +1925,7 @@ def write_actions(camps: list[Campaign], people: People, seed: int, w: Writer) -
 def generate(
     out_dir: str | Path,
     people: int = 2000,
-    campaigns: int = 6,
+    campaigns: int = 15,
     seed: int = 7,
     email_share: float = EMAIL_AUDIENCE_SHARE,
     gzip: bool = False,
@@ -2084,7 +2084,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pipelines.lib.sample", description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="landing folder to write")
     ap.add_argument("--people", type=int, default=2000)
-    ap.add_argument("--campaigns", type=int, default=6)
+    ap.add_argument("--campaigns", type=int, default=15)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
         "--email-share",
