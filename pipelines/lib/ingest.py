@@ -1282,7 +1282,8 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
                 by_python.append(path)
                 continue
             try:
-                lined = _sendgrid_clean(con, path, now, shapes[path].lines) or _sendgrid_lined(con, path, now)
+                lines = shapes[path].lines
+                lined = _sendgrid_aligned(con, path, now, lines) or _sendgrid_lined(con, path, now)
             except duckdb.Error as exc:
                 checker.close()
                 raise _ReadCarefully from exc
@@ -1400,22 +1401,73 @@ def _line_shape(path: str) -> _LineShape:
     return _read_landed(path, scan)
 
 
-def _sendgrid_clean(con, path: str, now: dt.datetime, lines: int) -> bool:
-    """One plain NDJSON file with nothing to reject, checked, into temp table `_sg_checked`.
+def _file_lines(where: str) -> str:
+    """A plain file's physical lines (line, doc) through DuckDB's CSV reader, with no delimiter or
+    quote it could meet (no carriage return in a plain file, so lines are numbered exactly)."""
+    return f"""
+        select line, doc from (
+            select row_number() over () as line, doc
+            from read_csv($path, columns = {{'doc': 'varchar'}}, delim = chr(1), quote = '', escape = '',
+                          header = false, auto_detect = false, strict_mode = false, new_line = '\\n')
+        )
+        where {where}
+    """
 
-    The common case, read once by DuckDB's typed JSON reader with no line
-    text kept: True when it gives one row a physical line (no blank line)
-    and no row to reject, so no line number is needed. Otherwise False, and
-    `_sendgrid_lined` reads the file keeping each line (nothing written here
-    but temp tables).
+
+def _sendgrid_aligned(con, path: str, now: dt.datetime, lines: int) -> bool:
+    """One plain NDJSON file, checked, into temp table `_sg_checked`, read once as JSON.
+
+    DuckDB's typed JSON reader (ignore_errors) gives a row for every line it
+    is given, a row of nulls for one it cannot read; when it gives exactly one
+    row a physical line (no blank line), the k-th row is line k. Only the
+    lines that are not a valid JSON object keep their text (json_valid is
+    stricter than the reader, which takes a trailing comma), and, when the
+    file has rows to reject, the lines of those rows (their raw value): a
+    clean file keeps no line text at all. False, nothing written but temp
+    tables, when the rows are not aligned with the lines (`_sendgrid_lined`
+    reads the file then).
+    """
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in SENDGRID_FIELDS.items()) + "}"
+    fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
+    con.execute(
+        f"""
+        create or replace temp table _sg_typed as
+        select row_number() over () as k, *
+        from read_json($path, format = 'newline_delimited', columns = {columns}, ignore_errors = true)
+        """,
+        {"path": path},
+    )
+    if con.execute("select count(*) from _sg_typed").fetchone()[0] != lines:
+        return False
+    con.execute(
+        "create or replace temp table _sg_suspect as "
+        + _file_lines("not (json_valid(doc) and starts_with(ltrim(doc), '{'))"),
+        {"path": path},
+    )
+    lined = f"""
+        select t.k as line,
+               case when s.line is not null then
+                   case when json_valid(s.doc) then 'not a JSON object' else 'bad JSON' end
+               end as early_reason,
+               s.doc, {fields}, $path as filename
+        from _sg_typed as t
+        left join _sg_suspect as s on t.k = s.line
     """
     con.execute(
-        f"create or replace temp table _sg_checked as "
-        f"{_sendgrid_checked(_sendgrid_typed('newline_delimited', numbered=True, ignore_errors=True))}",
-        {"paths": [path], "now": now},
+        f"create or replace temp table _sg_checked as {_sendgrid_checked(lined)}",
+        {"path": path, "now": now},
     )
-    rows, bad = con.execute("select count(*), count(why) from _sg_checked").fetchone()
-    return rows == lines and bad == 0
+    if con.execute("select count(*) from _sg_checked where why is not null and doc is null").fetchone()[0]:
+        # rows rejected for what they hold: their lines' text is their raw value
+        con.execute(
+            "create or replace temp table _sg_rejected_lines as "
+            + _file_lines("line in (select line from _sg_checked where why is not null and doc is null)"),
+            {"path": path},
+        )
+        con.execute(
+            "update _sg_checked set doc = r.doc from _sg_rejected_lines as r where _sg_checked.line = r.line"
+        )
+    return True
 
 
 def _sendgrid_lined(con, path: str, now: dt.datetime) -> bool:
