@@ -1,4 +1,4 @@
-"""Time each page's first render and each cohort change, server side, on a real warehouse.
+"""Time each page's first render, each cohort change and each ladder question, server side.
 
     ROLLCALL_WAREHOUSE=/tmp/rollcall_1m_wh.duckdb uv run python -m dashboards.bench
 
@@ -70,6 +70,30 @@ def cohort_changes(user: User) -> dict[str, float]:
     return times
 
 
+def ladder_changes(user: User) -> dict[str, float]:
+    """The Ladder page's questions, each new to the cache: the page, another pair of days, a
+    province/state, an affiliate, and a flow's people (the cohort engine's `rung_on` twice)."""
+    st.cache_data.clear()
+    at = _app(user)
+    at.run()
+    times = {"first render": _timed(lambda: at.switch_page("pages/ladder.py").run())}
+    days = at.selectbox(key="ld_from@en").options
+    steps = [
+        ("from: first month", lambda: at.selectbox(key="ld_from@en").select_index(0).run()),
+        ("province/state", lambda: at.selectbox(key="ld_geo@en").select_index(1).run()),
+        ("a flow's people", lambda: at.selectbox(key="ld_flow@en").select_index(1).run()),
+        ("everywhere again", lambda: at.selectbox(key="ld_geo@en").select_index(0).run()),
+    ]
+    if user.admin and len(at.selectbox(key="ld_affiliate@en").options) > 1:
+        steps.append(("an affiliate", lambda: at.selectbox(key="ld_affiliate@en").select_index(1).run()))
+    for name, step in steps:
+        if name.startswith("from") and len(days) < 2:
+            continue
+        times[name] = _timed(step)
+        assert not at.exception, [e.message for e in at.exception]
+    return times
+
+
 def main() -> int:
     warehouse = queries.version()[0]
     affiliate = queries.filter_options(None)["affiliates"]
@@ -92,6 +116,10 @@ def main() -> int:
             print(f"  {name:<18} {seconds:6.3f} s")
             worst = max(worst, seconds)
         print(f"  median change      {statistics.median(list(changes.values())[1:]):6.3f} s")
+        print(f"ladder page questions ({label})")
+        for name, seconds in ladder_changes(user).items():
+            print(f"  {name:<18} {seconds:6.3f} s")
+            worst = max(worst, seconds)
     print(f"\nslowest: {worst:.3f} s")
     return 0
 
