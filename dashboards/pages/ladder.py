@@ -140,6 +140,7 @@ right = {rung: len(rungs) + i for i, rung in enumerate(rungs)}
 sankey = go.Figure(
     go.Sankey(
         arrangement="snap",
+        textfont={"color": "#17202a", "size": 13},  # dark on the pale links, not Plotly's white
         node={
             # the day heads each column (below); a node says its rung and its people
             "label": [f"{rung_name(r)} ({T.int(on_before.get(r, 0))})" for r in rungs]
@@ -156,9 +157,7 @@ sankey = go.Figure(
             "customdata": [T("ladder.flow_tip", n=T.int(n)) for n in moves.get_column("people").to_list()],
             "hovertemplate": "%{source.label} → %{target.label}<br>%{customdata}<extra></extra>",
             "color": [
-                {"up": "rgba(39,174,96,0.45)", "same": "rgba(149,165,166,0.35)"}.get(
-                    d, "rgba(192,57,43,0.45)"
-                )
+                {"up": "rgba(39,174,96,0.35)", "same": "rgba(149,165,166,0.3)"}.get(d, "rgba(192,57,43,0.35)")
                 for d in moves.get_column("direction").to_list()
             ],
         },
@@ -170,7 +169,7 @@ for x, day, anchor in ((0, before, "left"), (1, after, "right")):
         text=f"<b>{day_label(day)}</b>", showarrow=False,
     )  # fmt: skip
 ui.style(sankey, T, 460)
-sankey.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, font={"size": 13})
+sankey.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
 st.plotly_chart(sankey, width="stretch", key="ld_sankey")
 
 totals = {d: 0 for d in DIRECTIONS}
