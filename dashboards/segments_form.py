@@ -39,6 +39,8 @@ def save_form(
     """The form, its save and build, and the last save's result. `key` names the form
     ("cb": the builder's own widget keys, seg_*; another page prefixes them with it)."""
     k = (lambda name: f"seg_{name}") if key == "cb" else (lambda name: f"{key}_seg_{name}")
+    # The choices written in words carry the language in their keys: a widget kept across a
+    # language switch would go on showing the other language's words ("Acted" in French).
     landing, warehouse = wh.landing_path(), wh.warehouse_path()
     by_id = {c["campaign_id"]: c for c in campaigns}
     events = list(cohorts.EVENTS)
@@ -52,7 +54,7 @@ def save_form(
             cohorts.CHANNELS,
             index=cohorts.CHANNELS.index(channel),
             format_func=lambda c: T(f"segment.channel_{c}"),
-            key=k("channel"),
+            key=ui.widget_key(k("channel")),
         )
         holdout = o2.number_input(
             T("segment.holdout"),
@@ -68,14 +70,14 @@ def save_form(
             events,
             index=events.index(outcome_event),
             format_func=lambda e: T(f"event.{e}"),
-            key=k("outcome_event"),
+            key=ui.widget_key(k("outcome_event")),
         )
         chosen_campaign = o4.selectbox(
             T("segment.outcome_campaign"),
             list(by_id),
             index=list(by_id).index(outcome_campaign) if outcome_campaign in by_id else 0,
             format_func=lambda cid: T.campaign_name(by_id[cid]),
-            key=k("outcome_campaign"),
+            key=ui.widget_key(k("outcome_campaign")),
         )
         days = o5.number_input(
             T("segment.outcome_days"),

@@ -103,7 +103,15 @@ for rung in range(len(cohorts.RUNGS)):
         name=rung_name(rung),
         marker_color=RUNG_COLORS[rung],
     )
-fig.update_layout(barmode="stack", yaxis_title=T("ladder.people"))
+# Ticks up to the tallest stack (ui.style would stop at the tallest single rung), a slim bar
+# when the ladder is kept on few days.
+tallest = int(counts.group_by("ladder_day").agg(pl.col("people").sum()).get_column("people").max() or 0)
+ticks = ui.nice_ticks(0, tallest, integer=True)
+fig.update_layout(
+    barmode="stack",
+    bargap=0.7 if len(days) == 1 else 0.35 if len(days) < 4 else 0.2,
+    yaxis={"title": T("ladder.people"), "tickvals": ticks, "ticktext": [T.int(t) for t in ticks]},
+)
 st.plotly_chart(ui.style(fig, T, 380), width="stretch", key="ld_over_time")
 st.caption(T("ladder.over_time_note"))
 
@@ -124,15 +132,19 @@ moves = queries.ladder_movement(before, after, me.scope, affiliate, geo)
 on_both = int(moves.get_column("people").sum()) if moves.height else 0
 
 # The flow: rungs on the earlier day (left) to rungs on the later day (right).
+on_before = {r: int(n) for r, n in moves.group_by("rung_before").agg(pl.col("people").sum()).rows()}
+on_after = {r: int(n) for r, n in moves.group_by("rung_after").agg(pl.col("people").sum()).rows()}
 rungs = list(reversed(range(len(cohorts.RUNGS))))  # highest first, top to bottom
 left = {rung: i for i, rung in enumerate(rungs)}
 right = {rung: len(rungs) + i for i, rung in enumerate(rungs)}
 sankey = go.Figure(
     go.Sankey(
         arrangement="snap",
+        textfont={"color": "#17202a", "size": 13},  # dark on the pale links, not Plotly's white
         node={
-            "label": [f"{rung_name(r)} · {T.date(before)}" for r in rungs]
-            + [f"{rung_name(r)} · {T.date(after)}" for r in rungs],
+            # the day heads each column (below); a node says its rung and its people
+            "label": [f"{rung_name(r)} ({T.int(on_before.get(r, 0))})" for r in rungs]
+            + [f"{rung_name(r)} ({T.int(on_after.get(r, 0))})" for r in rungs],
             "color": [RUNG_COLORS[r] for r in rungs] * 2,
             "pad": 12,
             # Plotly's own tooltip is English ("Incoming flow count"): the label alone
@@ -145,15 +157,20 @@ sankey = go.Figure(
             "customdata": [T("ladder.flow_tip", n=T.int(n)) for n in moves.get_column("people").to_list()],
             "hovertemplate": "%{source.label} → %{target.label}<br>%{customdata}<extra></extra>",
             "color": [
-                {"up": "rgba(39,174,96,0.45)", "same": "rgba(149,165,166,0.35)"}.get(
-                    d, "rgba(192,57,43,0.45)"
-                )
+                {"up": "rgba(39,174,96,0.35)", "same": "rgba(149,165,166,0.3)"}.get(d, "rgba(192,57,43,0.35)")
                 for d in moves.get_column("direction").to_list()
             ],
         },
     )
 )
-st.plotly_chart(ui.style(sankey, T, 460), width="stretch", key="ld_sankey")
+for x, day, anchor in ((0, before, "left"), (1, after, "right")):
+    sankey.add_annotation(
+        x=x, y=1.0, xref="paper", yref="paper", yanchor="bottom", xanchor=anchor,
+        text=f"<b>{day_label(day)}</b>", showarrow=False,
+    )  # fmt: skip
+ui.style(sankey, T, 460)
+sankey.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
+st.plotly_chart(sankey, width="stretch", key="ld_sankey")
 
 totals = {d: 0 for d in DIRECTIONS}
 for direction, n in moves.group_by("direction").agg(pl.col("people").sum()).rows():

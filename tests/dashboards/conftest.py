@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bcrypt
@@ -16,6 +18,7 @@ import pytest
 import yaml
 
 from dashboards.auth import User
+from tests.conftest import FIXTURE_LANDING
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboards" / "app.py"
@@ -77,6 +80,7 @@ class Server:
 
     def __init__(self, warehouse: Path, users: Path, log: Path, landing: Path | None = None):
         self.port = free_port()
+        self.warehouse = warehouse
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, ROLLCALL_WAREHOUSE=str(warehouse), ROLLCALL_USERS=str(users))
         if landing is not None:  # segments.yml, for "save as a segment"
@@ -110,6 +114,60 @@ class Server:
         self.log.close()
 
 
+# The fixture landing's events all fall in June 2026: its ladder is kept on one day (today,
+# 06-13) and has no movement. The Ladder page's tests add a spring of Pharmacare emails, so
+# the ladder is kept on 03-31, 04-30, 05-31 and today (window of 05-31: 03-03 … 05-31; of
+# today: 03-16 … 06-13). Between 05-31 and today: Gus and Bruno opener → repeat actor, Hana
+# clicker → actor (up); Alice and Chloé listed → repeat actor, Fay listed → opener (up);
+# Eli listed → listed (same); Dana clicker (03-10, out of today's window) → opener (down).
+SPRING = [
+    ("bruno@example.ca", "open", "2026-03-05 14:00:00"),
+    ("dana@example.com", "click", "2026-03-10 15:00:00"),
+    ("gus@example.com", "open", "2026-04-20 13:00:00"),
+    ("hana@example.com", "click", "2026-05-25 16:00:00"),
+]
+
+
+def _spring_events() -> str:
+    lines = []
+    for i, (email, event, at) in enumerate(SPRING, start=1):
+        ts = int(datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp())
+        lines.append(
+            json.dumps(
+                {
+                    "email": email,
+                    "timestamp": ts,
+                    "event": event,
+                    "sg_event_id": f"spring-{i}",
+                    "campaign_id": "pharmacare",
+                }
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="session")
+def ladder_built(tmp_path_factory) -> dict:
+    """The fixture landing plus SPRING, built once (ingest → dbt → publish): a ladder with movement."""
+    from pipelines.run import run_all
+
+    root = tmp_path_factory.mktemp("ladder_built")
+    landing = root / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    (landing / "sendgrid" / "post-000-spring.ndjson").write_text(_spring_events(), encoding="utf-8")
+    warehouse = root / "warehouse.duckdb"
+    run_all(landing, warehouse)
+    return {"landing": landing, "warehouse": warehouse}
+
+
+@pytest.fixture
+def ladder_env(ladder_built, users_file, monkeypatch):
+    """Point the app (in this process) at the spring warehouse, for one test."""
+    monkeypatch.setenv("ROLLCALL_WAREHOUSE", str(ladder_built["warehouse"]))
+    monkeypatch.setenv("ROLLCALL_USERS", str(users_file))
+    return {"warehouse": ladder_built["warehouse"], "users": users_file}
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -131,6 +189,13 @@ def browser():
 @pytest.fixture(scope="session")
 def server(dash_env, artifacts):
     s = Server(dash_env["warehouse"], dash_env["users"], artifacts / "streamlit.log")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def ladder_server(ladder_built, users_file, artifacts):
+    s = Server(ladder_built["warehouse"], users_file, artifacts / "streamlit-ladder.log")
     yield s
     s.stop()
 

@@ -198,15 +198,19 @@ def test_strategist_saves_a_segment_downloads_its_treatment_list_and_survives_a_
         server.stop()
 
 
-def test_leadership_reads_the_ladder_and_opens_a_flow_in_both_languages(page, server, dash_env, artifacts):
+def test_leadership_reads_the_ladder_and_opens_a_flow_in_both_languages(page, ladder_server, artifacts):
     """The Ladder page: today's rungs, the months stacked, the flow between two days, a flow's
-    people (the cohort engine's), in English, then in French."""
-    sign_in(page, server.url, "admin", PASSWORDS["admin"])
+    people (the cohort engine's), in English, then in French. The spring warehouse
+    (`ladder_built`): the fixture landing alone keeps the ladder on one day."""
+    page.set_viewport_size({"width": 1400, "height": 3000})  # the whole page in one screenshot
+    sign_in(page, ladder_server.url, "admin", PASSWORDS["admin"])
     go(page, "Engagement ladder")
     expect(page.get_by_role("heading", level=1).first).to_contain_text("Engagement ladder")
     expect(page.locator(".sankey")).to_have_count(1)
-    choose(page, "See the people of a flow", re.compile(r" → "))
-    expect(page.get_by_text(re.compile(r"^\d+ people: "))).to_be_visible()
+    choose(page, "See the people of a flow", "Opener → Repeat actor (2)")
+    flow = ["--rung-on", "2026-05-31:opener", "--rung-on", "2026-06-13:repeat_actor", "--count"]
+    assert rollcall(ladder_server.warehouse, *flow).strip() == "2"
+    expect(page.get_by_text("2 people: opener on May 31, 2026, repeat actor on Jun 13, 2026")).to_be_visible()
     expect(page.get_by_test_id("stDownloadButton")).to_be_visible()
     page.screenshot(path=artifacts / "en-ladder-flow.png", full_page=True)
     page.get_by_test_id("stSidebar").get_by_text("Français", exact=True).click()

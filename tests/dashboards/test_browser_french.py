@@ -175,7 +175,10 @@ def test_every_page_in_english_screenshots(page, server, artifacts):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("stMetricValue").first).to_be_visible(timeout=60_000)
     settle(page)
-    titles = ["Cohort builder", "Campaign funnel", "Follow-up", "Overview", "Data health", "Getting started"]
+    titles = [
+        "Cohort builder", "Campaign funnel", "Follow-up", "Overview", "Engagement ladder", "Data health",
+        "Getting started",
+    ]  # fmt: skip
     for slug, title in zip(PAGES_FR, titles, strict=True):
         go(page, title)
         open_expanders(page)
@@ -183,3 +186,25 @@ def test_every_page_in_english_screenshots(page, server, artifacts):
         assert not ENGLISH_FORMATS["a raw (x, y) pair in a tooltip"].search(hovered), (title, hovered)
         assert "None" not in visible_text(page), title
         full_screenshot(page, artifacts / f"en-{slug}-admin.png")
+
+
+def test_the_ladder_with_movement_in_french_has_no_english(page, ladder_server, artifacts):
+    """The ladder kept on four days (`ladder_built`): the Sankey's nodes, links and tooltips,
+    the movement and a flow's people in French (the fixture alone has no movement to show)."""
+    sign_in_french(page, ladder_server.url, "admin")
+    go(page, PAGES_FR["ladder"])
+    expect(page.locator(".sankey")).to_have_count(1)
+    tips = []
+    for link in page.locator(".sankey-link").all()[:3]:
+        link.scroll_into_view_if_needed()
+        box = link.bounding_box()
+        if box:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(200)
+            tips += page.locator(".hoverlayer").evaluate_all("els => els.map(e => e.textContent)")
+    assert any("personne" in t for t in tips), tips
+    open_expanders(page)
+    text = visible_text(page) + "\n" + hover_labels(page) + "\n" + "\n".join(tips)
+    assert "Sont montés" in text and "31 mai 2026" in text
+    full_screenshot(page, artifacts / "fr-ladder-movement-admin.png")
+    assert not english_in(text), english_in(text)
