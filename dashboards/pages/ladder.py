@@ -218,8 +218,13 @@ province = state = None
 if geo is not None:
     country, code = geo.split(":")
     province, state = (code, None) if country == "CA" else (None, code)
+# A flow into today asks for the rung today (`rung`), not on today's date: saved as a
+# segment it keeps meaning "now" after today has moved on (that date will not be kept).
+after_rung = cohorts.RUNGS[rung_to]
+into_today = after == today
 cohort = cohorts.Cohort(
-    rung_on=(f"{before}:{cohorts.RUNGS[rung_from]}", f"{after}:{cohorts.RUNGS[rung_to]}"),
+    rung_on=(f"{before}:{cohorts.RUNGS[rung_from]}",) + (() if into_today else (f"{after}:{after_rung}",)),
+    rung=after_rung if into_today else None,
     affiliate=affiliate,
     province=province,
     state=state,

@@ -465,8 +465,9 @@ def build(
 ) -> list[BuildResult]:
     """Rebuild every segment's membership from the marts, as a diff, in one transaction.
 
-    Campaigns are checked first so a segment naming an unknown campaign
-    fails the build with one line before anything changes.
+    Campaigns and kept days are checked first so a segment naming an unknown
+    campaign, or a day the ladder is not kept on, fails the build with one line
+    before anything changes.
     """
     now = now or _now()
     ensure_schema(con)
@@ -479,6 +480,10 @@ def build(
                     f"segment {segment.id!r}: {what} names an unknown campaign {campaign!r}; "
                     f"known: {', '.join(sorted(known)) or 'none'}"
                 )
+        try:
+            cohorts.check_ladder_days(con, segment.cohort)
+        except cohorts.CohortError as exc:
+            raise SegmentError(f"segment {segment.id!r}: cohort: {exc.text('yaml')}") from None
     results = []
     con.begin()
     try:

@@ -77,6 +77,9 @@ def test_a_flow_is_a_cohort_of_the_engine(ladder_env):
     assert f"{n:,} people: opener on May 31, 2026, repeat actor on Jun 13, 2026" in text
     assert {"p-bruno", "p-gus"} <= set(at.dataframe[0].value["person_id"])
     assert f"--rung-on {before}:{cohorts.RUNGS[rung_from]}" in at.code[0].value
+    # into today, the question asks for today's rung, not today's date: saved as a segment,
+    # it keeps meaning "now" once today has moved on
+    assert "--rung repeat_actor" in at.code[0].value and f"{after}:" not in at.code[0].value
 
 
 def test_french_ladder_and_an_affiliate_sees_its_own(ladder_env):
