@@ -45,30 +45,51 @@
 {%- endmacro %}
 
 {#-
-    In a daily build of marts.ladder, the people whose rungs on days
-    already held may have changed: those with touchpoints rewritten by this
-    build (new actions, people (re)loaded, re-matched) and those with an
-    Action Network action replaced since the last build (a declined RSVP
-    takes a touchpoint away). A subquery for `in (...)`.
+    In a daily build of marts.ladder, the people whose rungs on days already
+    held may have changed, each with the first day that can have changed
+    (`from_day`: a kept day d changes only if a changed event falls in its
+    window, so not before the event's day): those with touchpoints rewritten
+    by this build (from their earliest such touchpoint), those with an Action
+    Network action replaced since the last build (from its created day, which
+    a later copy keeps: a declined RSVP takes a touchpoint away), and those
+    (re)loaded since (every day: their matches may have changed). A subquery
+    of (person_key, from_day), one row a person.
 -#}
 {% macro ladder_changed_people() -%}
-    select touchpoints.person_key
-    from {{ ref('campaign_touchpoints') }} as touchpoints
-    where {{ rebuilt_rows('touchpoints.') }}
-    union
-    select {{ person_key('changed.person_id') }}
-    from {{ ref('stg_action_network__actions') }} as changed
-    where changed.loaded_at > {{ last_build_events_loaded_through() }}
-    union
-    select person_key from ({{ people_loaded_since('person_key') }}) as reloaded
+    select
+        person_key,
+        min(from_day) as from_day
+    from (
+        select
+            touchpoints.person_key,
+            cast(touchpoints.occurred_at as date) as from_day
+        from {{ ref('campaign_touchpoints') }} as touchpoints
+        where {{ rebuilt_rows('touchpoints.') }}
+        union all
+        select
+            {{ person_key('replaced.person_id') }} as person_key,
+            cast(replaced.occurred_at as date) as from_day
+        from {{ ref('stg_action_network__actions') }} as replaced
+        where replaced.loaded_at > {{ last_build_events_loaded_through() }}
+        union all
+        select
+            reloaded.person_key,
+            cast('1900-01-01' as date) as from_day
+        from ({{ people_loaded_since('person_key') }}) as reloaded
+    ) as changes
+    where person_key is not null
+    group by person_key
 {%- endmacro %}
 
 {#- The pre-hook of marts.ladder's daily build: today's rows (the window
-    moved, reachability may have changed) and every row of a changed person
-    go; the model writes them again. -#}
+    moved, reachability may have changed) and every changed person's rows
+    from their from_day go; the model writes them again. -#}
 {% macro delete_ladder_rows() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where is_today or person_key in ({{ ladder_changed_people() }})
+        delete from {{ this }} as held
+        where held.is_today or exists (
+            select 1 from ({{ ladder_changed_people() }}) as changed
+            where changed.person_key = held.person_key and held.ladder_day >= changed.from_day
+        )
     {%- endif -%}
 {%- endmacro %}

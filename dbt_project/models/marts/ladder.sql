@@ -24,8 +24,9 @@
 --   unreachable   replaces listed, today only, when the person is reachable
 --                 by neither email nor SMS now (marts.reachability)
 -- A daily build writes every person's rows on a day not held yet (today,
--- a month just ended) and every row of the people whose touchpoints
--- changed (macros/ladder.sql); a full build writes them all.
+-- a month just ended) and the rows of the people whose touchpoints changed,
+-- from the first day a change can reach (macros/ladder.sql); a full build
+-- writes them all.
 
 {%- set acted = [] %}
 {%- for meaning, kinds in funnel_meanings() if meaning == 'acted' %}
@@ -114,7 +115,12 @@ email_reached as (
             email_days.event_day >= targets.window_start
             and email_days.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        where not targets.changed_only or email_days.person_key in (select changed.person_key from changed)
+        where
+            not targets.changed_only
+            or exists (
+                select changed.person_key from changed
+                where changed.person_key = email_days.person_key and targets.ladder_day >= changed.from_day
+            )
     {% endif %}
     group by targets.ladder_day, email_days.person_key
 
@@ -133,7 +139,12 @@ actions_reached as (
             actions.event_day >= targets.window_start
             and actions.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        where not targets.changed_only or actions.person_key in (select changed.person_key from changed)
+        where
+            not targets.changed_only
+            or exists (
+                select changed.person_key from changed
+                where changed.person_key = actions.person_key and targets.ladder_day >= changed.from_day
+            )
     {% endif %}
     group by targets.ladder_day, actions.person_key
 
@@ -148,7 +159,12 @@ people_days as (
     from {{ ref('people') }} as people
     cross join targets
     {% if is_incremental() %}
-        where not targets.changed_only or people.person_key in (select changed.person_key from changed)
+        where
+            not targets.changed_only
+            or exists (
+                select changed.person_key from changed
+                where changed.person_key = people.person_key and targets.ladder_day >= changed.from_day
+            )
     {% endif %}
 
 )
