@@ -67,6 +67,11 @@ def test_build_creates_every_mart(dbt_warehouse: Path) -> None:
         "letters_by_target",
         "unattributed_actions",
         "action_meanings",
+        # the engagement ladder: every person's rung on each kept day, its counts, movement, rungs
+        "ladder",
+        "ladder_counts",
+        "ladder_movement",
+        "ladder_rungs",
         # raw's bookkeeping, copied for readers: raw is never published
         "rejected_rows",
         "loaded_files",
