@@ -156,7 +156,14 @@ def ladder_built(tmp_path_factory) -> dict:
     shutil.copytree(FIXTURE_LANDING, landing)
     (landing / "sendgrid" / "post-000-spring.ndjson").write_text(_spring_events(), encoding="utf-8")
     warehouse = root / "warehouse.duckdb"
-    run_all(landing, warehouse)
+    # run_all points this process's ROLLCALL_* at what it builds: the app's warehouse
+    # (dash_env, maybe set up already) must stay the session's
+    saved = dict(os.environ)
+    try:
+        run_all(landing, warehouse)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return {"landing": landing, "warehouse": warehouse}
 
 
