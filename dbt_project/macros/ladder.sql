@@ -93,3 +93,17 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- In marts.ladder's daily build, whether a (person, target day) is written:
+    every person on a day not held yet, a changed person (CTE `changed`)
+    from their from_day on. -#}
+{% macro ladder_to_write(person_key) -%}
+    (
+        not targets.changed_only
+        or exists (
+            select changed.person_key from changed
+            where changed.person_key = {{ person_key }} and targets.ladder_day >= changed.from_day
+        )
+    )
+{%- endmacro %}

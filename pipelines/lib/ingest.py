@@ -1401,6 +1401,9 @@ def _line_shape(path: str) -> _LineShape:
     return _read_landed(path, scan)
 
 
+NOT_BLANK = "trim(doc) <> ''"
+
+
 def _file_lines(where: str) -> str:
     """A plain file's physical lines (line, doc) through DuckDB's CSV reader, with no delimiter or
     quote it could meet (no carriage return in a plain file, so lines are numbered exactly)."""
@@ -1412,6 +1415,20 @@ def _file_lines(where: str) -> str:
         )
         where {where}
     """
+
+
+def _sendgrid_typed_rows(con, path: str) -> None:
+    """Temp table `_sg_typed`: one plain NDJSON file through DuckDB's typed JSON reader
+    (ignore_errors: a row of nulls for a line it cannot read), numbered k in file order."""
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in SENDGRID_FIELDS.items()) + "}"
+    con.execute(
+        f"""
+        create or replace temp table _sg_typed as
+        select row_number() over () as k, *
+        from read_json($path, format = 'newline_delimited', columns = {columns}, ignore_errors = true)
+        """,
+        {"path": path},
+    )
 
 
 def _sendgrid_aligned(con, path: str, now: dt.datetime, lines: int) -> bool:
@@ -1427,16 +1444,8 @@ def _sendgrid_aligned(con, path: str, now: dt.datetime, lines: int) -> bool:
     tables, when the rows are not aligned with the lines (`_sendgrid_lined`
     reads the file then).
     """
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in SENDGRID_FIELDS.items()) + "}"
     fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
-    con.execute(
-        f"""
-        create or replace temp table _sg_typed as
-        select row_number() over () as k, *
-        from read_json($path, format = 'newline_delimited', columns = {columns}, ignore_errors = true)
-        """,
-        {"path": path},
-    )
+    _sendgrid_typed_rows(con, path)
     if con.execute("select count(*) from _sg_typed").fetchone()[0] != lines:
         return False
     con.execute(
@@ -1481,29 +1490,14 @@ def _sendgrid_lined(con, path: str, now: dt.datetime) -> bool:
     written) if the two readers do not agree on how many lines there are:
     Python reads the file instead.
     """
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in SENDGRID_FIELDS.items()) + "}"
     fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
     con.execute(
-        """
-        create or replace temp table _sg_lines as
-        select line, doc, json_valid(doc) and starts_with(ltrim(doc), '{') as is_object
-        from (
-            select row_number() over () as line, doc
-            from read_csv($path, columns = {'doc': 'varchar'}, delim = chr(1), quote = '', escape = '',
-                          header = false, auto_detect = false, strict_mode = false, new_line = '\\n')
-        )
-        where trim(doc) <> ''
-        """,
+        "create or replace temp table _sg_lines as "
+        "select line, doc, json_valid(doc) and starts_with(ltrim(doc), '{') as is_object "
+        f"from ({_file_lines(NOT_BLANK)})",
         {"path": path},
     )
-    con.execute(
-        f"""
-        create or replace temp table _sg_typed as
-        select row_number() over () as k, *
-        from read_json($path, format = 'newline_delimited', columns = {columns}, ignore_errors = true)
-        """,
-        {"path": path},
-    )
+    _sendgrid_typed_rows(con, path)
     lines, typed = con.execute(
         "select (select count(*) from _sg_lines), (select count(*) from _sg_typed)"
     ).fetchone()

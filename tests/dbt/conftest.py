@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,13 @@ def dbt_build(warehouse: Path, *args: str) -> None:
 def dbt() -> object:
     """The dbt_build helper, for the module fixtures that build a warehouse."""
     return dbt_build
+
+
+def raw_fixture():
+    """The hand-made raw fixture module (make_raw_fixture.py), loaded by its path."""
+    spec = importlib.util.spec_from_file_location(
+        "make_raw_fixture", Path(__file__).with_name("make_raw_fixture.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -21,7 +21,6 @@ scratch, table for table.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ import pytest
 
 from pipelines.lib import cohorts
 from pipelines.lib import warehouse as wh
+from tests.dbt.conftest import raw_fixture
 
 DAY_TWO = datetime(2026, 6, 21, 12, 0, 0)
 BOTH = ("pro_act", "pro_act_fu")
@@ -39,12 +39,7 @@ LOAD_TIME_COLUMNS = {"loaded_at", "loaded_through"}
 
 
 def _fixture_module():
-    spec = importlib.util.spec_from_file_location(
-        "make_raw_fixture", Path(__file__).with_name("make_raw_fixture.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return raw_fixture()
 
 
 def t(text: str) -> datetime:

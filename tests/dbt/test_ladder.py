@@ -23,7 +23,6 @@ second open.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ import pytest
 
 from pipelines.lib import cohorts
 from pipelines.lib import warehouse as wh
+from tests.dbt.conftest import raw_fixture
 
 OFFICE = "+12025550188"
 D = date.fromisoformat
@@ -51,12 +51,7 @@ DAYS = [D("2026-06-30"), D("2026-07-31"), D("2026-08-31"), D("2026-09-29")]
 
 
 def _fixture_module():
-    spec = importlib.util.spec_from_file_location(
-        "make_raw_fixture", Path(__file__).with_name("make_raw_fixture.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return raw_fixture()
 
 
 def _now() -> datetime:

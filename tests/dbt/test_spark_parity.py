@@ -18,7 +18,6 @@ the Spark build, and so this test (docs/spark.md, "Portability").
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,7 +27,7 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
-from tests.dbt.conftest import PROJECT_DIR
+from tests.dbt.conftest import PROJECT_DIR, raw_fixture
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime")
 
@@ -39,12 +38,7 @@ DAY2 = datetime(2026, 6, 21, 12, 0, 0)
 
 
 def _fixture_module():
-    spec = importlib.util.spec_from_file_location(
-        "make_raw_fixture", Path(__file__).with_name("make_raw_fixture.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return raw_fixture()
 
 
 def _spark_conf(spark_dir: Path) -> dict[str, str]:

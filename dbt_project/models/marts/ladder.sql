@@ -115,12 +115,7 @@ email_reached as (
             email_days.event_day >= targets.window_start
             and email_days.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        where
-            not targets.changed_only
-            or exists (
-                select changed.person_key from changed
-                where changed.person_key = email_days.person_key and targets.ladder_day >= changed.from_day
-            )
+        where {{ ladder_to_write('email_days.person_key') }}
     {% endif %}
     group by targets.ladder_day, email_days.person_key
 
@@ -139,12 +134,7 @@ actions_reached as (
             actions.event_day >= targets.window_start
             and actions.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        where
-            not targets.changed_only
-            or exists (
-                select changed.person_key from changed
-                where changed.person_key = actions.person_key and targets.ladder_day >= changed.from_day
-            )
+        where {{ ladder_to_write('actions.person_key') }}
     {% endif %}
     group by targets.ladder_day, actions.person_key
 
@@ -159,12 +149,7 @@ people_days as (
     from {{ ref('people') }} as people
     cross join targets
     {% if is_incremental() %}
-        where
-            not targets.changed_only
-            or exists (
-                select changed.person_key from changed
-                where changed.person_key = people.person_key and targets.ladder_day >= changed.from_day
-            )
+        where {{ ladder_to_write('people.person_key') }}
     {% endif %}
 
 )
