@@ -1276,21 +1276,16 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
     # return, a byte-order mark or bytes that are not UTF-8 goes to Python.
     # Only if DuckDB fails on a file is the load done again, carefully.
     if ndjson and not careful:
-        shapes = dict(zip(ndjson, _each_file(_line_shape, ndjson), strict=True))
         for path in ndjson:
-            if not shapes[path].plain:
-                by_python.append(path)
-                continue
             try:
-                lines = shapes[path].lines
-                lined = _sendgrid_aligned(con, path, now, lines) or _sendgrid_lined(con, path, now)
+                lines = _sendgrid_line_scan(con, path)
+                lined = lines and (_sendgrid_aligned(con, path, lines) or _sendgrid_lined(con, path))
+                if lined:
+                    _sendgrid_land(con, lined, {"path": path, "now": now})
             except duckdb.Error as exc:
                 checker.close()
                 raise _ReadCarefully from exc
-            if lined:
-                _sendgrid_insert(con, "select * from _sg_checked", {"now": now})
-                _reject_sendgrid(con, "select * from _sg_checked", {"now": now})
-            else:
+            if not lined:
                 by_python.append(path)
         ndjson = []
     # Files DuckDB reads whole, a row per event and nothing to reject, load
@@ -1402,6 +1397,7 @@ def _line_shape(path: str) -> _LineShape:
 
 
 NOT_BLANK = "trim(doc) <> ''"
+IS_OBJECT = "json_valid(doc) and starts_with(ltrim(doc), '{')"
 
 
 def _file_lines(where: str) -> str:
@@ -1415,6 +1411,19 @@ def _file_lines(where: str) -> str:
         )
         where {where}
     """
+
+
+def _sendgrid_line_scan(con, path: str) -> int | None:
+    """One NDJSON file's lines: the number of physical lines, or None if the file is not plain
+    (a carriage return or a byte-order mark: Python reads it then). Temp table `_sg_suspect`
+    (line, doc) holds the lines that are not a JSON object, read once by DuckDB's CSV reader."""
+    shape = _line_shape(path)
+    if not shape.plain:
+        return None
+    con.execute(
+        f"create or replace temp table _sg_suspect as {_file_lines(f'not ({IS_OBJECT})')}", {"path": path}
+    )
+    return shape.lines
 
 
 def _sendgrid_typed_rows(con, path: str) -> None:
@@ -1431,69 +1440,47 @@ def _sendgrid_typed_rows(con, path: str) -> None:
     )
 
 
-def _sendgrid_aligned(con, path: str, now: dt.datetime, lines: int) -> bool:
-    """One plain NDJSON file, checked, into temp table `_sg_checked`, read once as JSON.
+def _early_reason(doc: str) -> str:
+    return f"case when json_valid({doc}) then 'not a JSON object' else 'bad JSON' end"
+
+
+def _sendgrid_aligned(con, path: str, lines: int) -> str | None:
+    """One plain NDJSON file, read once as JSON: its events with their physical lines (SQL), or None.
 
     DuckDB's typed JSON reader (ignore_errors) gives a row for every line it
     is given, a row of nulls for one it cannot read; when it gives exactly one
     row a physical line (no blank line), the k-th row is line k. Only the
     lines that are not a valid JSON object keep their text (json_valid is
-    stricter than the reader, which takes a trailing comma), and, when the
-    file has rows to reject, the lines of those rows (their raw value): a
-    clean file keeps no line text at all. False, nothing written but temp
-    tables, when the rows are not aligned with the lines (`_sendgrid_lined`
-    reads the file then).
+    stricter than the reader, which takes a trailing comma): a clean file
+    keeps no line text at all. None, nothing written but temp tables, when the
+    rows are not aligned with the lines (`_sendgrid_lined` reads the file then).
     """
-    fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
     _sendgrid_typed_rows(con, path)
     if con.execute("select count(*) from _sg_typed").fetchone()[0] != lines:
-        return False
-    con.execute(
-        "create or replace temp table _sg_suspect as "
-        + _file_lines("not (json_valid(doc) and starts_with(ltrim(doc), '{'))"),
-        {"path": path},
-    )
-    lined = f"""
-        select t.k as line,
-               case when s.line is not null then
-                   case when json_valid(s.doc) then 'not a JSON object' else 'bad JSON' end
-               end as early_reason,
+        return None
+    fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
+    return f"""
+        select t.k as line, case when s.line is not null then {_early_reason("s.doc")} end as early_reason,
                s.doc, {fields}, $path as filename
         from _sg_typed as t
         left join _sg_suspect as s on t.k = s.line
     """
-    con.execute(
-        f"create or replace temp table _sg_checked as {_sendgrid_checked(lined)}",
-        {"path": path, "now": now},
-    )
-    if con.execute("select count(*) from _sg_checked where why is not null and doc is null").fetchone()[0]:
-        # rows rejected for what they hold: their lines' text is their raw value
-        con.execute(
-            "create or replace temp table _sg_rejected_lines as "
-            + _file_lines("line in (select line from _sg_checked where why is not null and doc is null)"),
-            {"path": path},
-        )
-        con.execute(
-            "update _sg_checked set doc = r.doc from _sg_rejected_lines as r where _sg_checked.line = r.line"
-        )
-    return True
 
 
-def _sendgrid_lined(con, path: str, now: dt.datetime) -> bool:
-    """One plain NDJSON file, checked, into temp table `_sg_checked` with each event's physical line.
+def _sendgrid_lined(con, path: str) -> str | None:
+    """One plain NDJSON file's events with their physical lines (SQL), the file's lines kept whole.
 
     DuckDB's CSV reader, with no delimiter or quote it could meet, gives the
     file's lines in order (numbered as the file is, there being no carriage
     return); DuckDB's JSON reader gives a row for each line that is not
     blank, so the k-th such line is the k-th typed event. A line that is not
-    a JSON object is rejected whatever its row holds. False (and nothing
-    written) if the two readers do not agree on how many lines there are:
-    Python reads the file instead.
+    a JSON object is rejected whatever its row holds. None (and nothing
+    written but temp tables) if the two readers do not agree on how many
+    lines there are: Python reads the file instead.
     """
-    fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
     con.execute(
         "create or replace temp table _sg_lines as "
-        "select line, doc, json_valid(doc) and starts_with(ltrim(doc), '{') as is_object "
+        f"select line, doc, {IS_OBJECT} as is_object "
         f"from ({_file_lines(NOT_BLANK)})",
         {"path": path},
     )
@@ -1502,21 +1489,39 @@ def _sendgrid_lined(con, path: str, now: dt.datetime) -> bool:
         "select (select count(*) from _sg_lines), (select count(*) from _sg_typed)"
     ).fetchone()
     if lines != typed:
-        return False
-    lined = f"""
-        select o.line,
-               case when not o.is_object then
-                   case when json_valid(o.doc) then 'not a JSON object' else 'bad JSON' end
-               end as early_reason,
+        return None
+    fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
+    return f"""
+        select o.line, case when not o.is_object then {_early_reason("o.doc")} end as early_reason,
                o.doc, {fields}, $path as filename
         from _sg_typed as t
         inner join (select row_number() over (order by line) as k, * from _sg_lines) as o on t.k = o.k
     """
+
+
+def _sendgrid_land(con, lined: str, params: dict) -> None:
+    """One file's events with their lines (SQL over temp tables): the good land, the rest are rejected.
+
+    The check runs where it is read, with no copy of the file's events: the
+    good rows go straight into raw.sendgrid_events, the few to reject into a
+    temp table, where a row rejected for what it holds (its line text not
+    kept) gets its line's text as its raw value.
+    """
+    checked = _sendgrid_checked(lined)
+    _sendgrid_insert(con, checked, params)
     con.execute(
-        f"create or replace temp table _sg_checked as {_sendgrid_checked(lined)}",
-        {"path": path, "now": now},
+        f"create or replace temp table _sg_rejects as select * from ({checked}) where why is not null", params
     )
-    return True
+    if con.execute("select count(*) from _sg_rejects where doc is null").fetchone()[0]:
+        con.execute(
+            "create or replace temp table _sg_rejected_lines as "
+            + _file_lines("line in (select line from _sg_rejects where doc is null)"),
+            {"path": params["path"]},
+        )
+        con.execute(
+            "update _sg_rejects set doc = r.doc from _sg_rejected_lines as r where _sg_rejects.line = r.line"
+        )
+    _reject_sendgrid(con, "select * from _sg_rejects", {"now": params["now"]})
 
 
 # --- Twilio -----------------------------------------------------------------
