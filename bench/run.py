@@ -95,8 +95,13 @@ def landing_for(args) -> Path:
 def new_day(landing: Path, day: Path, share: float = 0.01) -> int:
     """A landing folder with every file of `landing` (linked) plus a day of new events.
 
-    The new day repeats a 1% sample of the SendGrid events and texts with new
-    ids, a day later, as new webhook posts and a new message log.
+    The new day is what a day brings: as many new SendGrid events as 1% of
+    those landed (a sample of them, with new ids) and 1% more texts, all
+    dated on the day after the last landed event, as a new export and a new
+    message log. (A new day's events cannot be dated months back: the
+    first version of this bench shifted each sampled event by a day,
+    spreading the "day" over the whole year, which made every month's
+    ladder and most funnel rows change.)
     """
     shutil.rmtree(day, ignore_errors=True)
     for source in ("people", "sendgrid", "twilio_messages", "twilio_calls", "actionnetwork_actions"):
@@ -108,20 +113,28 @@ def new_day(landing: Path, day: Path, share: float = 0.01) -> int:
         (day / source).mkdir(parents=True, exist_ok=True)
     (day / "campaigns.yml").symlink_to(landing / "campaigns.yml")
     con = duckdb.connect()
+    events = f"""read_json('{landing}/sendgrid/*.ndjson*', format = 'newline_delimited', ignore_errors = true,
+                           union_by_name = true)"""
+    last = con.execute(f'select max(try_cast("timestamp" as bigint)) from {events}').fetchone()[0]
+    start = (last // 86400 + 1) * 86400  # midnight UTC after the last landed event
     con.execute(
         f"""
         copy (
-            select * replace (sg_event_id || '-d2' as sg_event_id, "timestamp" + 86400 as "timestamp")
-            from read_json('{landing}/sendgrid/*.ndjson*', format = 'newline_delimited', ignore_errors = true,
-                           union_by_name = true)
+            select * replace (sg_event_id || '-d2' as sg_event_id,
+                              {start} + cast(hash(sg_event_id) % 86400 as bigint) as "timestamp")
+            from {events}
             where sg_event_id is not null using sample {share * 100}% (bernoulli, 7)
         ) to '{day}/sendgrid/zz-next-day.ndjson' (format json)
         """
     )
+    seconds = f"({start} + cast(hash(sid) % 86400 as bigint))"
+    sent = f"strftime(make_timestamp({seconds} * 1000000), '%a, %d %b %Y %H:%M:%S +0000')"
     con.execute(
         f"""
         copy (
-            select * replace (sid || 'D2' as sid)
+            select * replace (sid || 'D2' as sid,
+                              case when date_sent is not null then {sent} end as date_sent,
+                              case when "SentDate" is not null then {sent} end as "SentDate")
             from read_csv('{landing}/twilio_messages/*.csv*', all_varchar = true, union_by_name = true)
             where sid is not null using sample {share * 100}% (bernoulli, 7)
         ) to '{day}/twilio_messages/zz-next-day.csv' (header)
@@ -137,6 +150,27 @@ def rollcall_run(landing: Path, warehouse: Path) -> tuple[float, float, dict]:
     )
     wall, peak, out = timed([PY, "-c", code, str(landing), str(warehouse)])
     return wall, peak, json.loads(out.strip().splitlines()[-1])
+
+
+def slowest_models(since: float, top: int = 8) -> dict[str, float]:
+    """The dbt models the last `rollcall_dbt_models` run (newer than `since`) spent longest on, in seconds."""
+    runs = [
+        path
+        for path in (HERE.parent / "dbt_project" / "target").glob("rollcall_dbt_models-*/run_results.json")
+        if path.stat().st_mtime >= since
+    ]
+    if not runs:
+        return {}
+    results = json.loads(max(runs, key=lambda path: path.stat().st_mtime).read_text())["results"]
+    timings = sorted(
+        (
+            (r["unique_id"].split(".")[-1], r["execution_time"])
+            for r in results
+            if r["unique_id"].startswith("model.")
+        ),
+        key=lambda pair: -pair[1],
+    )
+    return {name: round(seconds, 1) for name, seconds in timings[:top]}
 
 
 def cohort_timings(warehouse: Path, runs: int) -> list[tuple[str, float, float, int]]:
@@ -243,7 +277,9 @@ def measure(args, landing: Path, work: Path) -> None:
 
     print("rollcall run (full) …", flush=True)
     warehouse = work / "warehouse.duckdb"
+    started = time.time()
     r_wall, r_peak, steps = rollcall_run(landing, warehouse)
+    full_models = slowest_models(started)
     load = sum(v for k, v in steps.items() if k.startswith("ingest_"))
     transform = sum(v for k, v in steps.items() if "dbt" in k)
     print(f"  rollcall: {r_wall:.1f} s, peak {r_peak:.1f} GB, steps {json.dumps(steps)}", flush=True)
@@ -265,6 +301,7 @@ def measure(args, landing: Path, work: Path) -> None:
     if publish is not None:
         rows.insert(2, ("publish (checkpoint, copy, fsync, rename)", publish, None, None, "—"))
     d_steps: dict = {}
+    day_models: dict = {}
     if not args.no_new_day:
         print("a new day …", flush=True)
         day = work / "landing-day2"
@@ -285,7 +322,9 @@ def measure(args, landing: Path, work: Path) -> None:
             text=True,
         )
         added = int(made.stdout.split()[-1])
+        started = time.time()
         d_wall, d_peak, d_steps = rollcall_run(day, warehouse)
+        day_models = slowest_models(started)
         rows.append(
             (
                 f"a new day (+{added:,} email events), ingest + rebuild (wall)",
@@ -327,6 +366,8 @@ def measure(args, landing: Path, work: Path) -> None:
         f"rollcall steps (full build): {json.dumps(steps)}",
         f"rollcall steps (new day): {json.dumps(d_steps) if d_steps else 'not run (--no-new-day)'}",
         f"baseline stages: {json.dumps(baseline) if baseline else 'not run (--no-baseline)'}",
+        f"slowest dbt models (full build), s: {json.dumps(full_models)}",
+        f"slowest dbt models (new day), s: {json.dumps(day_models)}",
         "",
         f"| cohort question ({args.runs} runs each) | open connection p50 / p95 ms "
         "| fresh connection p50 / p95 ms | people |",
