@@ -7,7 +7,9 @@ export UV_LINK_MODE ?= copy
 
 setup:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@# Byte-compiled once here: the machines set PYTHONDONTWRITEBYTECODE, so without
+	@# .pyc files every dbt and Dagster process compiled its dependencies from source.
+	@$(UV) sync --frozen --quiet --compile-bytecode
 	@# The dashboard's browser test drives Debian's Chromium (never `playwright install`).
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
