@@ -177,7 +177,7 @@ def dbt_profile(since: float, top: int = 8) -> dict:
     }
 
 
-def cohort_timings(warehouse: Path, runs: int) -> list[tuple[str, float, float, int]]:
+def cohort_timings(warehouse: Path, runs: int) -> list[tuple]:
     from pipelines.lib import cohorts
     from pipelines.lib.warehouse import connect_read
 
@@ -226,7 +226,9 @@ def cohort_timings(warehouse: Path, runs: int) -> list[tuple[str, float, float, 
         with connect_read(warehouse) as con:
             pass
         opened.append((time.perf_counter() - started) * 1000)
-    results.append(("open and close the published file, no question (the floor)", 0, 0, *p50_p95(opened), 0))
+    results.append(
+        ("open and close the published file, no question (the floor)", None, None, *p50_p95(opened), None)
+    )
     for label, question, kind in questions:
         cohort = cohorts.Cohort(campaign=campaign, **question)
         # As the dashboard asks: on a connection already open to the published file.
@@ -386,7 +388,8 @@ def measure(args, landing: Path, work: Path) -> None:
         "|---|---:|---:|---:|",
     ]
     lines += [
-        f"| {label} | {w50:.0f} / {w95:.0f} | {f50:.0f} / {f95:.0f} | {size:,} |"
+        f"| {label} | {'—' if w50 is None else f'{w50:.0f} / {w95:.0f}'} | {f50:.0f} / {f95:.0f} "
+        f"| {'—' if size is None else f'{size:,}'} |"
         for label, w50, w95, f50, f95, size in cohort_rows
     ]
     text = "\n".join(lines) + "\n"
