@@ -1104,17 +1104,24 @@ def _keep_first_landed_copies(con, now: dt.datetime) -> None:
     then line) stays. Only ids this load touched can repeat, and few do: their
     64-bit hashes find the candidates, compared exactly by id.
     """
+    first_load = not con.execute(
+        "select count(*) from (select 1 from raw.sendgrid_events where _loaded_at <> $now limit 1)",
+        {"now": now},
+    ).fetchone()[0]
+    # A first load touched every id: one grouping finds the repeated ones.
+    repeated = (
+        "select hash(sg_event_id) as h from raw.sendgrid_events group by all having count(*) > 1"
+        if first_load
+        else """select hash(sg_event_id) as h from raw.sendgrid_events
+                where hash(sg_event_id) in (
+                    select distinct hash(sg_event_id) from raw.sendgrid_events where _loaded_at = $now
+                )
+                group by all having count(*) > 1"""
+    )
     con.execute(
-        """
+        f"""
         delete from raw.sendgrid_events where rowid in (
-            with touched as (
-                select distinct hash(sg_event_id) as h from raw.sendgrid_events where _loaded_at = $now
-            ),
-            repeated as (
-                select hash(sg_event_id) as h from raw.sendgrid_events
-                where hash(sg_event_id) in (select h from touched)
-                group by all having count(*) > 1
-            )
+            with repeated as ({repeated})
             select rowid from (
                 select rowid, row_number() over (
                     partition by sg_event_id order by _loaded_at, _source_file, rowid
@@ -1124,7 +1131,7 @@ def _keep_first_landed_copies(con, now: dt.datetime) -> None:
             where copy_number > 1
         )
         """,
-        {"now": now},
+        {} if first_load else {"now": now},
     )
 
 
