@@ -1283,15 +1283,25 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
     # return, a byte-order mark or bytes that are not UTF-8 goes to Python.
     # Only if DuckDB fails on a file is the load done again, carefully.
     if ndjson and not careful:
+        shapes = dict(zip(ndjson, _each_file(_line_shape, ndjson), strict=True))
+        try:
+            landed = _sendgrid_bulk(con, checker, {p: s.lines for p, s in shapes.items() if s.plain}, now)
+        except duckdb.Error as exc:
+            checker.close()
+            raise _ReadCarefully from exc
         for path in ndjson:
-            try:
-                lines = _sendgrid_line_scan(con, path)
-                lined = lines and (_sendgrid_aligned(con, path, lines) or _sendgrid_lined(con, path))
-                if lined:
-                    _sendgrid_land(con, lined, {"path": path, "now": now})
-            except duckdb.Error as exc:
-                checker.close()
-                raise _ReadCarefully from exc
+            if path in landed:
+                continue
+            lined = None
+            if shapes[path].plain:
+                try:
+                    _sendgrid_suspects(con, path)
+                    lined = _sendgrid_aligned(con, path, shapes[path].lines) or _sendgrid_lined(con, path)
+                    if lined:
+                        _sendgrid_land(con, lined, {"path": path, "now": now})
+                except duckdb.Error as exc:
+                    checker.close()
+                    raise _ReadCarefully from exc
             if not lined:
                 by_python.append(path)
         ndjson = []
@@ -1420,17 +1430,75 @@ def _file_lines(where: str) -> str:
     """
 
 
-def _sendgrid_line_scan(con, path: str) -> int | None:
-    """One NDJSON file's lines: the number of physical lines, or None if the file is not plain
-    (a carriage return or a byte-order mark: Python reads it then). Temp table `_sg_suspect`
-    (line, doc) holds the lines that are not a JSON object, read once by DuckDB's CSV reader."""
-    shape = _line_shape(path)
-    if not shape.plain:
-        return None
+def _sendgrid_suspects(con, path: str) -> None:
+    """Temp table `_sg_suspect` (line, doc): the lines of one plain NDJSON file that are not a
+    JSON object (blank lines aside), read once by DuckDB's CSV reader."""
     con.execute(
         f"create or replace temp table _sg_suspect as {_file_lines(f'not ({IS_OBJECT})')}", {"path": path}
     )
-    return shape.lines
+
+
+def _sendgrid_whole_objects(checker, paths: list[str]) -> dict[str, int]:
+    """The plain NDJSON files whose every line is a JSON object (no blank line either), with their
+    line counts: one parallel pass of DuckDB's CSV reader over them all (no line numbers needed).
+    A file the CSV reader cannot read (bytes that are not UTF-8) is left out."""
+
+    def whole(files: list[str]) -> dict[str, int] | None:
+        try:
+            rows = checker.execute(
+                f"""
+                select filename, count(*), count(*) filter (where doc is null or not ({IS_OBJECT}))
+                from read_csv($paths, columns = {{'doc': 'varchar'}}, delim = chr(1), quote = '', escape = '',
+                              header = false, auto_detect = false, strict_mode = false, new_line = '\\n',
+                              filename = true)
+                group by filename
+                """,
+                {"paths": files},
+            ).fetchall()
+        except duckdb.Error:
+            return None
+        return {file: lines for file, lines, others in rows if not others}
+
+    found = whole(paths)
+    if found is None:
+        found = {}
+        for path in paths:
+            found.update(whole([path]) or {})
+    return found
+
+
+def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set[str]:
+    """The plain NDJSON exports with nothing to reject, landed in one parallel read: the files landed.
+
+    A file whose every line is a JSON object (`_sendgrid_whole_objects`) gets
+    one typed row a line, so when all its rows pass the checks nothing in it
+    is rejected and no line needs a number. The good rows of all such files
+    are inserted in one read; a file with fewer good rows than lines (a row
+    to reject) has its rows taken out again and is read line by line like
+    the others (`_sendgrid_aligned`), which numbers what it rejects.
+    """
+    if not lines:
+        return set()
+    whole = _sendgrid_whole_objects(checker, list(lines))
+    candidates = [path for path, count in lines.items() if count and whole.get(path) == count]
+    if not candidates:
+        return set()
+    params = {"paths": candidates, "now": now}
+    _sendgrid_insert(con, _sendgrid_checked(_sendgrid_typed("newline_delimited", ignore_errors=True)), params)
+    good = dict(
+        con.execute(
+            "select _source_file, count(*) from raw.sendgrid_events "
+            "where _loaded_at = $now and list_contains($paths, _source_file) group by 1",
+            params,
+        ).fetchall()
+    )
+    again = [path for path in candidates if good.get(path) != lines[path]]
+    if again:
+        con.execute(
+            "delete from raw.sendgrid_events where _loaded_at = $now and list_contains($paths, _source_file)",
+            {"paths": again, "now": now},
+        )
+    return set(candidates) - set(again)
 
 
 def _sendgrid_typed_rows(con, path: str) -> None:

@@ -378,6 +378,25 @@ def test_a_truncated_json_array_keeps_every_complete_event(con, tmp_path):
     assert [(f, line) for f, line, _ in rejected(con, "sendgrid")] == [("post-1.json", 11)]
 
 
+def test_clean_exports_land_in_one_read_and_one_with_a_row_to_reject_is_read_by_line(con, tmp_path):
+    # Every line of both files is a JSON object: both are tried in the one bulk read. The
+    # second holds an event that must be rejected, so its rows are taken out again and it
+    # is read line by line, which rejects that event at its line and keeps the rest.
+    land(tmp_path, "sendgrid", "a-clean.ndjson", "\n".join(event(i) for i in range(1, 4)) + "\n")
+    land(
+        tmp_path,
+        "sendgrid",
+        "b-one-bad.ndjson",
+        "\n".join([event(4), event(5, event="opened_twice"), event(6)]) + "\n",
+    )
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    assert sorted(i for (i,) in con.sql("select sg_event_id from raw.sendgrid_events").fetchall()) == [
+        "ev1", "ev2", "ev3", "ev4", "ev6"
+    ]  # fmt: skip
+    assert rejected(con, "sendgrid") == [("b-one-bad.ndjson", 2, 'unknown event "opened_twice"')]
+    assert (result.rows_loaded, result.rows_rejected) == (5, 1)
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_an_ndjson_export_rejects_its_bad_lines_at_their_line_whoever_reads_it(con, tmp_path, newline):
     # A plain file is numbered by DuckDB, one with carriage returns by Python:
