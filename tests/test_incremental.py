@@ -481,6 +481,38 @@ def test_a_new_event_repeating_a_held_id_fails_the_daily_unique_test(built, tmp_
     assert len(failed) == 1 and "int_sms_messages" in failed[0], failed
 
 
+def test_a_daily_build_reads_its_watermark_from_the_build_log(built, tmp_path):
+    # The event models' watermark is the last completed build's (intermediate.dbt_build_log).
+    # Named without its database, the log was never found in dbt's relation cache: every
+    # watermark fell back to 1900 and each daily build redid every event (still equal to a
+    # full build, so no other test saw it; as slow as one at 1M).
+    _, warehouse = copy_built(built, tmp_path)
+    subprocess.run(
+        [
+            DBT,
+            "compile",
+            "--select",
+            "person_campaign_funnel",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        env={**os.environ, "ROLLCALL_BUILD_DB": str(wh.build_path(warehouse))},
+        capture_output=True,
+        check=True,
+    )
+    compiled = (
+        tmp_path / "target" / "compiled" / "rollcall" / "models" / "marts" / "person_campaign_funnel.sql"
+    ).read_text()
+    assert '"intermediate"."dbt_build_log"' in compiled
+    assert "loaded_at > cast('1900-01-01 00:00:00' as timestamp)" not in compiled
+
+
 def _change_alices_email(landing: Path) -> None:
     people = (landing / "people" / "activists.csv").read_text().splitlines()
     alice = next(line for line in people if line.startswith("p-alice"))

@@ -77,8 +77,13 @@
     whether a full refresh is needed; person_campaign_funnel and the daily
     unique tests read the watermark here.
 -#}
+{#- Named with its database: without it dbt's relation cache (keyed by
+    database) never found the log, every watermark read 1900, and each daily
+    build redid every event (correct, as slow as a full build). Spark has no
+    database above the schema. -#}
 {% macro build_log_relation() -%}
     {{ return(api.Relation.create(
+        database=(none if target.type == 'spark' else target.database),
         schema=generate_schema_name('intermediate', none), identifier='dbt_build_log'
     )) }}
 {%- endmacro %}
