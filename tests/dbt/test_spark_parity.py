@@ -34,7 +34,6 @@ pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark need
 SCHEMAS = ("staging", "intermediate", "marts", "segments")
 # Bookkeeping written with the run's start time: not a model.
 SKIP = {"dbt_build_log"}
-DAY2 = datetime(2026, 6, 21, 12, 0, 0)
 
 
 def _fixture_module():
@@ -210,7 +209,13 @@ def _assert_same(duck: Path, spark) -> None:
 
 
 def _land_day_two(warehouse: Path) -> None:
-    """A later day: a new person whose address had an unmatched event, new email and text events."""
+    """A later day: a new person whose address had an unmatched event, new email and text events.
+
+    Landed now, after the first build started (as ingest stamps a load): a
+    daily build takes the people loaded since the last build started, so a
+    day two stamped before that build would be history it had already read.
+    """
+    day_two = datetime.now(UTC).replace(tzinfo=None)
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(f"attach if not exists '{warehouse}.raw' as raw")
@@ -232,7 +237,7 @@ def _land_day_two(warehouse: Path) -> None:
             subscription_status="subscribed",
             affiliate="Local 1",
             _source_file="people-day2.csv",
-            _loaded_at=DAY2,
+            _loaded_at=day_two,
         )
         con.execute(
             f"insert into raw.people ({', '.join(cols)}) values ({', '.join('?' for _ in cols)})",
@@ -244,7 +249,7 @@ def _land_day_two(warehouse: Path) -> None:
             "select sg_event_id || '-d2', event, email_norm, email_as_logged, event_at + interval 1 day, "
             "campaign_id, machine_open, bounce_type, asm_group_id, 'sendgrid/day2.json', ? "
             "from raw.sendgrid_events where _loaded_at < ?",
-            [DAY2, DAY2],
+            [day_two, day_two],
         )
         # the texts again, a day later; and one copy of a held sid landed again (counted once)
         con.execute(
@@ -252,17 +257,17 @@ def _land_day_two(warehouse: Path) -> None:
             "select * replace (sid || 'd2' as sid, sent_at + interval 1 day as sent_at, "
             "'messages-day2.csv' as _source_file, ? as _loaded_at) "
             "from raw.twilio_messages where _loaded_at < ?",
-            [DAY2, DAY2],
+            [day_two, day_two],
         )
         con.execute(
             "insert into raw.twilio_messages by name "
             "select * replace ('messages-day2.csv' as _source_file, ? as _loaded_at) "
             "from raw.twilio_messages where _loaded_at < ? order by sid limit 1",
-            [DAY2, DAY2],
+            [day_two, day_two],
         )
         con.execute(
             "insert into raw.loaded_files values ('people', 'people-day2.csv', 'def456', 1, 0, ?)",
-            [DAY2],
+            [day_two],
         )
     finally:
         con.close()
