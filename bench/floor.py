@@ -52,13 +52,7 @@ def measure(path: str, scratch: Path) -> dict[str, float]:
 
     con.begin()
     lines = step("line count and plainness (Python)", lambda: ingest._line_shape(path).lines)
-    step(
-        "json_valid on every line (CSV reader)",
-        lambda: con.execute(
-            "create or replace temp table _sg_suspect as " + ingest._file_lines(f"not ({ingest.IS_OBJECT})"),
-            {"path": path},
-        ),
-    )
+    step("json_valid on every line (CSV reader)", lambda: ingest._sendgrid_suspects(con, path))
     lined = step("numbered typed read (JSON reader)", lambda: ingest._sendgrid_aligned(con, path, lines))
     step("check, type, write (land)", lambda: ingest._sendgrid_land(con, lined, {"path": path, "now": now}))
     step("each event once (dedupe)", lambda: ingest._keep_first_landed_copies(con, now))

@@ -434,19 +434,16 @@ def test_changed_dbt_models_force_a_full_refresh(built, tmp_path):
 DAILY_UNIQUE_MODELS = ("int_sms_messages", "campaign_touchpoints")
 
 
-def _daily_unique_tests(build: Path, root: Path) -> list[str]:
-    """Run the event models' daily unique tests on a build file; the failing tests' names.
+def _dbt_on(build: Path, root: Path, *args: str) -> subprocess.CompletedProcess:
+    """dbt `args` on a build file, in a process of its own, its target and logs under `root`.
 
-    In a dbt process of its own: dbt-duckdb keeps the file open in the
-    process that ran it, with settings the test's own connection lacks.
+    In a process of its own: dbt-duckdb keeps the file open in the process
+    that ran it, with settings the test's own connection lacks.
     """
-    subprocess.run(
+    return subprocess.run(
         [
             DBT,
-            "test",
-            "--select",
-            # the unique_combination tests with new_rows_only, on the stored event models
-            *(f"test_name:unique_combination,{model}" for model in DAILY_UNIQUE_MODELS),
+            *args,
             "--project-dir",
             str(DBT_DIR),
             "--profiles-dir",
@@ -458,6 +455,18 @@ def _daily_unique_tests(build: Path, root: Path) -> list[str]:
         ],
         env={**os.environ, "ROLLCALL_BUILD_DB": str(build)},
         capture_output=True,
+    )
+
+
+def _daily_unique_tests(build: Path, root: Path) -> list[str]:
+    """Run the event models' daily unique tests on a build file; the failing tests' names."""
+    _dbt_on(
+        build,
+        root,
+        "test",
+        "--select",
+        # the unique_combination tests with new_rows_only, on the stored event models
+        *(f"test_name:unique_combination,{model}" for model in DAILY_UNIQUE_MODELS),
     )
     results = json.loads((root / "target" / "run_results.json").read_text())["results"]
     tests = [r for r in results if r["unique_id"].startswith("test.")]
@@ -487,25 +496,8 @@ def test_a_daily_build_reads_its_watermark_from_the_build_log(built, tmp_path):
     # watermark fell back to 1900 and each daily build redid every event (still equal to a
     # full build, so no other test saw it; as slow as one at 1M).
     _, warehouse = copy_built(built, tmp_path)
-    subprocess.run(
-        [
-            DBT,
-            "compile",
-            "--select",
-            "person_campaign_funnel",
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        env={**os.environ, "ROLLCALL_BUILD_DB": str(wh.build_path(warehouse))},
-        capture_output=True,
-        check=True,
-    )
+    compile_run = _dbt_on(wh.build_path(warehouse), tmp_path, "compile", "--select", "person_campaign_funnel")
+    compile_run.check_returncode()
     compiled = (
         tmp_path / "target" / "compiled" / "rollcall" / "models" / "marts" / "person_campaign_funnel.sql"
     ).read_text()

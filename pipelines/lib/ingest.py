@@ -1419,15 +1419,20 @@ NOT_BLANK = "trim(doc) <> ''"
 IS_OBJECT = "json_valid(doc) and starts_with(ltrim(doc), '{')"
 
 
+def _lines_of(paths: str, filename: bool = False) -> str:
+    """DuckDB's CSV reader over files ($path or $paths) as one `doc` column a physical line: no
+    delimiter or quote it could meet (no carriage return in a plain file, so lines are exact)."""
+    return (
+        f"read_csv({paths}, columns = {{'doc': 'varchar'}}, delim = chr(1), quote = '', escape = '', "
+        "header = false, auto_detect = false, strict_mode = false, new_line = '\\n', "
+        f"filename = {str(filename).lower()})"
+    )
+
+
 def _file_lines(where: str) -> str:
-    """A plain file's physical lines (line, doc) through DuckDB's CSV reader, with no delimiter or
-    quote it could meet (no carriage return in a plain file, so lines are numbered exactly)."""
+    """A plain file's physical lines (line, doc), numbered, where `where` holds."""
     return f"""
-        select line, doc from (
-            select row_number() over () as line, doc
-            from read_csv($path, columns = {{'doc': 'varchar'}}, delim = chr(1), quote = '', escape = '',
-                          header = false, auto_detect = false, strict_mode = false, new_line = '\\n')
-        )
+        select line, doc from (select row_number() over () as line, doc from {_lines_of("$path")})
         where {where}
     """
 
@@ -1450,9 +1455,7 @@ def _sendgrid_whole_objects(checker, paths: list[str]) -> dict[str, int]:
             rows = checker.execute(
                 f"""
                 select filename, count(*), count(*) filter (where doc is null or not ({IS_OBJECT}))
-                from read_csv($paths, columns = {{'doc': 'varchar'}}, delim = chr(1), quote = '', escape = '',
-                              header = false, auto_detect = false, strict_mode = false, new_line = '\\n',
-                              filename = true)
+                from {_lines_of("$paths", filename=True)}
                 group by filename
                 """,
                 {"paths": files},

@@ -6,27 +6,19 @@ assertion names the meaning (DESIGN.md, "Meanings") it pins.
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-
-def _load_fixture_module():
-    spec = importlib.util.spec_from_file_location(
-        "make_raw_fixture", Path(__file__).with_name("make_raw_fixture.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.dbt.conftest import raw_fixture
 
 
 @pytest.fixture(scope="module")
 def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory, dbt) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_build")
-    path = _load_fixture_module().build(tmp / "warehouse.duckdb")
+    path = raw_fixture().build(tmp / "warehouse.duckdb")
 
     dbt(path)
     return path

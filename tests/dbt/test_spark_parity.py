@@ -36,10 +36,6 @@ SCHEMAS = ("staging", "intermediate", "marts", "segments")
 SKIP = {"dbt_build_log"}
 
 
-def _fixture_module():
-    return raw_fixture()
-
-
 def _spark_conf(spark_dir: Path) -> dict[str, str]:
     # The settings of the `spark` target of profiles.yml, but Spark's in-memory
     # catalog instead of a Derby metastore (dbt runs in this process, on this
@@ -280,7 +276,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory, dbt):
     tmp = tmp_path_factory.mktemp("spark_parity")
     spark_dir = tmp / "spark"
     spark_dir.mkdir()
-    duck = _fixture_module().build(tmp / "duck" / "warehouse.duckdb")
+    duck = raw_fixture().build(tmp / "duck" / "warehouse.duckdb")
     dbt(duck)
 
     builder = SparkSession.builder.master("local[2]").appName("rollcall-parity")
