@@ -12,7 +12,9 @@
 
     In the model: `{% set fold = fold_new_events() %}`, select only the new
     events and add the held row when `fold`, everything otherwise; config
-    `incremental_strategy='fold'` with the summary's `unique_key`.
+    `incremental_strategy='fold'` with the summary's `unique_key`. The
+    identity maps (int_person_emails, int_person_phones) fold too: they
+    change only with the people, so when folding they select nothing.
 -#}
 
 {#- True on a daily build that can fold; false on a first build, a full
@@ -22,10 +24,7 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set changed -%}
-        select count(*) from ({{ people_loaded_since('person_id') }}) as changed
-    {%- endset -%}
-    {{ return(run_query(changed).columns[0].values()[0] == 0) }}
+    {{ return(not people_reloaded()) }}
 {%- endmacro %}
 
 {#- The rows held, to add the fold to: this model's table when folding, else

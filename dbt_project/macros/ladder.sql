@@ -86,24 +86,25 @@
     from their from_day go; the model writes them again. -#}
 {% macro delete_ladder_rows() -%}
     {%- if is_incremental() -%}
+        delete from {{ this }} where is_today;
+        {#- a join, not a correlated `exists` (which the engine turned into a
+            grouping of every row held) -#}
         delete from {{ this }} as held
-        where held.is_today or exists (
-            select 1 from ({{ ladder_changed_people() }}) as changed
-            where changed.person_key = held.person_key and held.ladder_day >= changed.from_day
-        )
+        using ({{ ladder_changed_people() }}) as changed
+        where changed.person_key = held.person_key and held.ladder_day >= changed.from_day
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- In marts.ladder's daily build, whether a (person, target day) is written:
-    every person on a day not held yet, a changed person (CTE `changed`)
-    from their from_day on. -#}
-{% macro ladder_to_write(person_key) -%}
+{#- In marts.ladder's daily build, the touchpoints it reads (CTEs `targets`,
+    `changed`): those inside the window of a day written for everyone
+    (today, a month just ended), and every one of a changed person; a
+    year of everyone else's history is not grouped again. -#}
+{% macro ladder_events_read() -%}
     (
-        not targets.changed_only
-        or exists (
-            select changed.person_key from changed
-            where changed.person_key = {{ person_key }} and targets.ladder_day >= changed.from_day
+        cast(occurred_at as date) >= (
+            select min(targets.window_start) from targets where not targets.changed_only
         )
+        or person_key in (select changed.person_key from changed)
     )
 {%- endmacro %}

@@ -29,8 +29,10 @@ touched as (
     {% if is_incremental() %}
         where
             calls.loaded_at > {{ incremental_watermark() }}
-            or calls.from_e164 in ({{ people_loaded_since('phone_e164') }})
-            or calls.to_e164 in ({{ people_loaded_since('phone_e164') }})
+            {%- if people_reloaded() %}
+                or calls.from_e164 in ({{ people_loaded_since('phone_e164') }})
+                or calls.to_e164 in ({{ people_loaded_since('phone_e164') }})
+            {%- endif %}
     {% endif %}
 
 ),

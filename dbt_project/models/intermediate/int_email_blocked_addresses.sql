@@ -1,3 +1,10 @@
+{{
+    config(
+        materialized=event_materialization(),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rechecked_addresses() }}",
+    )
+}}
 -- Addresses we must not email: the email half of DESIGN's "reachable by
 -- email", in this one place (marts.reachability reads it; the cohort
 -- engine's --reachable, segment exports and the Action Network push read
@@ -11,6 +18,12 @@
 --   never undone, and a resubscribe of another group or at the same second
 --   does not undo it.
 -- One row per blocked address, with the latest event that still blocks it.
+-- A daily build decides again only the addresses with a suppression event
+-- loaded since the last completed build (their rows deleted first, a
+-- pre-hook: an address a resubscribe freed has no row any more), from all
+-- of their events.
+{%- set suppressions = suppression_events() %}
+
 with
 
 events as (
@@ -18,9 +31,10 @@ events as (
     select * from {{ ref('stg_sendgrid__events') }}
     where
         email_norm is not null
-        and event_type in (
-            'unsubscribe', 'group_unsubscribe', 'spamreport', 'bounce', 'group_resubscribe'
-        )
+        and event_type in ('{{ suppressions | join("', '") }}')  -- noqa: LT05
+        {% if is_incremental() %}
+            and email_norm in ({{ rechecked_addresses() }})
+        {% endif %}
 
 ),
 

@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized=event_materialization(),
+        unique_key='phone_e164',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
 -- The most recent outbound text to each phone, from any sender or campaign,
 -- and whether it failed with an error that makes the number unreachable:
 -- 30003 unreachable, 30005 unknown number, 30006 landline/unreachable
--- carrier, 21610 recipient replied STOP.
+-- carrier, 21610 recipient replied STOP. A daily build decides again only
+-- the phones texted by a message loaded since the last completed build,
+-- from all of their texts (a message is never replaced once kept).
 {%- set unreachable_error_codes = [30003, 30005, 30006, 21610] %}
 
 with
@@ -19,7 +28,15 @@ outbound as (
             order by sent_at desc nulls last, message_sid desc
         ) as recency
     from {{ ref('int_sms_messages') }}
-    where is_outbound and activist_e164 is not null
+    where
+        is_outbound
+        and activist_e164 is not null
+        {% if is_incremental() %}
+            and activist_e164 in (
+                select texted.activist_e164 from {{ ref('int_sms_messages') }} as texted
+                where texted.is_outbound and texted.loaded_at > {{ last_build_at() }}
+            )
+        {% endif %}
 
 )
 

@@ -76,7 +76,7 @@ keyed as (
         loaded_at
     from classified
 
-    {% if is_incremental() %}
+    {% if is_incremental() and people_reloaded() %}
         union all
 
         select

@@ -76,6 +76,23 @@ targets as (
 
 ),
 
+{% if is_incremental() %}
+    -- the (person, held day) pairs written again: a changed person from their from_day
+    changed_days as (
+
+        select
+            changed.person_key,
+            targets.ladder_day,
+            targets.is_today
+        from changed
+        inner join targets
+            on
+                changed.from_day <= targets.ladder_day
+                and targets.changed_only
+
+    ),
+{% endif %}
+
 -- opens and clicks lift a person to opener or clicker: the highest per
 -- person and UTC day first (far fewer rows than the events)
 email_days as (
@@ -85,7 +102,11 @@ email_days as (
         cast(occurred_at as date) as event_day,
         max(case when action = 'clicked' then {{ rung('clicker') }} else {{ rung('opener') }} end) as lift
     from {{ ref('campaign_touchpoints') }}
-    where action in ('opened', 'clicked')
+    where
+        action in ('opened', 'clicked')
+        {% if is_incremental() %}
+            and {{ ladder_events_read() }}
+        {% endif %}
     group by person_key, cast(occurred_at as date)
 
 ),
@@ -99,7 +120,11 @@ actions as (
         campaign_id,
         cast(occurred_at as date) as event_day
     from {{ ref('campaign_touchpoints') }}
-    where action in ('{{ acted | join("', '") }}')
+    where
+        action in ('{{ acted | join("', '") }}')
+        {% if is_incremental() %}
+            and {{ ladder_events_read() }}
+        {% endif %}
 
 ),
 
@@ -115,7 +140,11 @@ email_reached as (
             email_days.event_day >= targets.window_start
             and email_days.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        where {{ ladder_to_write('email_days.person_key') }}
+        left join changed_days
+            on
+                email_days.person_key = changed_days.person_key
+                and targets.ladder_day = changed_days.ladder_day
+        where not targets.changed_only or changed_days.person_key is not null
     {% endif %}
     group by targets.ladder_day, email_days.person_key
 
@@ -134,7 +163,11 @@ actions_reached as (
             actions.event_day >= targets.window_start
             and actions.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        where {{ ladder_to_write('actions.person_key') }}
+        left join changed_days
+            on
+                actions.person_key = changed_days.person_key
+                and targets.ladder_day = changed_days.ladder_day
+        where not targets.changed_only or changed_days.person_key is not null
     {% endif %}
     group by targets.ladder_day, actions.person_key
 
@@ -149,7 +182,17 @@ people_days as (
     from {{ ref('people') }} as people
     cross join targets
     {% if is_incremental() %}
-        where {{ ladder_to_write('people.person_key') }}
+        where not targets.changed_only
+
+        union all
+
+        select
+            changed_days.person_key,
+            changed_days.ladder_day,
+            changed_days.is_today
+        from changed_days
+        inner join {{ ref('people') }} as people
+            on changed_days.person_key = people.person_key
     {% endif %}
 
 )

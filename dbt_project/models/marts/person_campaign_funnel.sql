@@ -40,14 +40,16 @@ actions as (
 
     select touchpoints.* from {{ ref('campaign_touchpoints') }} as touchpoints
     {% if is_incremental() %}
-        where
-            {{ rebuilt_rows('touchpoints.') }}
-            or exists (
-                select changed_pairs.person_key from changed_pairs
-                where
-                    changed_pairs.person_key = touchpoints.person_key
-                    and changed_pairs.campaign_id = touchpoints.campaign_id
-            )
+        where {{ rebuilt_rows('touchpoints.') }}
+
+        -- (a row read twice changes no first time)
+        union all
+
+        select touchpoints.* from {{ ref('campaign_touchpoints') }} as touchpoints
+        inner join changed_pairs
+            on
+                touchpoints.person_key = changed_pairs.person_key
+                and touchpoints.campaign_id = changed_pairs.campaign_id
     {% endif %}
 
 ),
