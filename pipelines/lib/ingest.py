@@ -153,10 +153,13 @@ create table if not exists raw.people (
 );
 -- Each SendGrid event once (its first landed copy), narrow and typed: the
 -- one copy every model reads. The rest of the payload stays in the landed files.
+-- _id_hash: a 63-bit hash of sg_event_id, which a load's dedupe compares
+-- (an integer column scanned, not every id hashed again each load).
 create table if not exists raw.sendgrid_events (
     sg_event_id varchar, event varchar, email_norm varchar, email_as_logged varchar,
     event_at timestamp, campaign_id varchar, machine_open boolean,
-    bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp
+    bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp,
+    _id_hash bigint
 );
 create table if not exists raw.twilio_messages (
     sid varchar, direction varchar, status varchar,
@@ -224,6 +227,28 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     _narrow_old_sendgrid_events(con)
     con.execute(RAW_DDL)
     _add_keyword_columns(con)
+    _add_sendgrid_id_hashes(con)
+
+
+ID_HASH = "cast(hash(sg_event_id) >> 1 as bigint)"
+
+
+def _add_sendgrid_id_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw.sendgrid_events kept `_id_hash` gets the column, filled in."""
+    has = con.execute(
+        "select count(*) from information_schema.columns where table_catalog = 'raw' "
+        "and table_name = 'sendgrid_events' and column_name = '_id_hash'"
+    ).fetchall()[0][0]
+    if has:
+        return
+    con.begin()
+    try:
+        con.execute("alter table raw.sendgrid_events add column _id_hash bigint")
+        con.execute(f"update raw.sendgrid_events set _id_hash = {ID_HASH}").fetchall()
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def _add_keyword_columns(con: duckdb.DuckDBPyConnection) -> None:
@@ -356,7 +381,7 @@ def _narrow_old_sendgrid_events(con: duckdb.DuckDBPyConnection) -> None:
         create or replace table raw.sendgrid_events as
         select sg_event_id, event, email_norm, case when email_norm is null then email end as email_as_logged,
                event_at, campaign_id, machine_open, bounce_type, null::integer as asm_group_id,
-               _source_file, _loaded_at
+               _source_file, _loaded_at, cast(hash(sg_event_id) >> 1 as bigint) as _id_hash
         from raw.sendgrid_events
         qualify row_number() over (partition by sg_event_id order by _loaded_at, _source_file) = 1
         """
@@ -1084,7 +1109,7 @@ def _sendgrid_insert(con, checked: str, params: dict) -> None:
                -- null, never rejected: a group_unsubscribe then stays in force
                case when regexp_full_match(trim(asm_group_id), '[0-9]+')
                     then try_cast(trim(asm_group_id) as integer) end,
-               filename, $now
+               filename, $now, {ID_HASH}
         from (
             select *,
                    case when regexp_matches(lower(trim(email)), '{EMAIL_PATTERN}') then lower(trim(email))
@@ -1102,7 +1127,7 @@ def _keep_first_landed_copies(con, now: dt.datetime) -> None:
     A webhook post retried, or an export landed beside the posts, holds the
     same events again. The first landed copy (earliest load, then file name,
     then line) stays. Only ids this load touched can repeat, and few do: their
-    64-bit hashes find the candidates, compared exactly by id.
+    hashes (`_id_hash`, kept with each row) find the candidates, compared exactly by id.
     """
     first_load = not con.execute(
         "select count(*) from (select 1 from raw.sendgrid_events where _loaded_at <> $now limit 1)",
@@ -1110,11 +1135,11 @@ def _keep_first_landed_copies(con, now: dt.datetime) -> None:
     ).fetchone()[0]
     # A first load touched every id: one grouping finds the repeated ones.
     repeated = (
-        "select hash(sg_event_id) as h from raw.sendgrid_events group by all having count(*) > 1"
+        "select _id_hash as h from raw.sendgrid_events group by all having count(*) > 1"
         if first_load
-        else """select hash(sg_event_id) as h from raw.sendgrid_events
-                where hash(sg_event_id) in (
-                    select distinct hash(sg_event_id) from raw.sendgrid_events where _loaded_at = $now
+        else """select _id_hash as h from raw.sendgrid_events
+                where _id_hash in (
+                    select distinct _id_hash from raw.sendgrid_events where _loaded_at = $now
                 )
                 group by all having count(*) > 1"""
     )
@@ -1126,7 +1151,7 @@ def _keep_first_landed_copies(con, now: dt.datetime) -> None:
                 select rowid, row_number() over (
                     partition by sg_event_id order by _loaded_at, _source_file, rowid
                 ) as copy_number
-                from raw.sendgrid_events where hash(sg_event_id) in (select h from repeated)
+                from raw.sendgrid_events where _id_hash in (select h from repeated)
             )
             where copy_number > 1
         )

@@ -61,8 +61,9 @@ def _now() -> datetime:
 
 def _email(con, sid: str, event: str, email: str, at: str, loaded: datetime, machine: bool = False) -> None:
     con.execute(
-        "insert into raw.sendgrid_events values (?, ?, ?, null, ?, 'pro-act-1', ?, null, null, 'sg.json', ?)",
-        [sid, event, email, datetime.fromisoformat(at), machine, loaded],
+        "insert into raw.sendgrid_events values "
+        "(?, ?, ?, null, ?, 'pro-act-1', ?, null, null, 'sg.json', ?, cast(hash(?) >> 1 as bigint))",
+        [sid, event, email, datetime.fromisoformat(at), machine, loaded, sid],
     )
 
 
