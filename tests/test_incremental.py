@@ -499,7 +499,9 @@ def test_a_daily_build_reads_its_watermark_from_the_build_log(built, tmp_path):
     _, warehouse = copy_built(built, tmp_path)
     build = wh.build_path(warehouse)
     with wh.connect_build(build) as con:
-        (through,) = con.execute("select max(events_loaded_through) from intermediate.dbt_build_log").fetchone()
+        [(through,)] = con.execute(
+            "select max(events_loaded_through) from intermediate.dbt_build_log"
+        ).fetchall()
     compile_run = _dbt_on(build, tmp_path, "compile", "--select", "person_campaign_funnel")
     compile_run.check_returncode()
     compiled = (

@@ -261,7 +261,18 @@ def build(path: str | Path) -> Path:
             "insert into raw.sendgrid_events values "
             "(?, ?, ?, null, ?, ?, ?, ?, ?, 'sendgrid/post.json', ?, cast(hash(?) >> 1 as bigint))",
             [
-                (sid, event, email, ts(at), campaign, machine, bounce_type, ASM_GROUPS.get(sid), LOADED_AT, sid)
+                (
+                    sid,
+                    event,
+                    email,
+                    ts(at),
+                    campaign,
+                    machine,
+                    bounce_type,
+                    ASM_GROUPS.get(sid),
+                    LOADED_AT,
+                    sid,
+                )
                 for (sid, event, email, at, campaign, _url, machine, bounce_type) in SENDGRID
             ],
         )
