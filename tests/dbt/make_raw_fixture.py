@@ -51,7 +51,8 @@ DDL = {
     "sendgrid_events": """
         sg_event_id varchar, event varchar, email_norm varchar, email_as_logged varchar,
         event_at timestamp, campaign_id varchar, machine_open boolean,
-        bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp
+        bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp,
+        _id_hash bigint
     """,
     "twilio_messages": """
         sid varchar, direction varchar, status varchar, from_number varchar,
