@@ -64,7 +64,7 @@
     are fixtures, not tables) and while parsing, the query itself.
 -#}
 {% macro constant_of(query) -%}
-    {%- if execute and model.resource_type != 'unit_test' -%}
+    {%- if can_look_up() -%}
         {%- set value = run_query(query).columns[0].values()[0] -%}
         {%- set text = value if value is string else value.strftime("%Y-%m-%d %H:%M:%S.%f") -%}
         cast('{{ text }}' as {{ dbt.type_timestamp() }})
@@ -85,12 +85,19 @@
     where loaded_at > {{ last_build_at() }} and {{ column }} is not null
 {%- endmacro %}
 
+{#- Whether a macro may ask the warehouse now (run_query): while a model
+    runs, not at parse time, and not in a unit test, whose `this` and refs
+    are fixtures rather than tables. -#}
+{% macro can_look_up() -%}
+    {{ return(execute and model.resource_type != 'unit_test') }}
+{%- endmacro %}
+
 {#- Whether any person was (re)loaded since the last completed build: when
     none was (most days), the models leave out their "or a person loaded
     since" clause, which would keep the engine from pruning on loaded_at.
     True (the clause stays, always correct) in a unit test and at parse. -#}
 {% macro people_reloaded() -%}
-    {%- if execute and model.resource_type != 'unit_test' -%}
+    {%- if can_look_up() -%}
         {%- set found -%}
             select count(*) from ({{ people_loaded_since('person_id') }}) as reloaded
         {%- endset -%}

@@ -233,50 +233,54 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 ID_HASH = "cast(hash(sg_event_id) >> 1 as bigint)"
 
 
-def _add_sendgrid_id_hashes(con: duckdb.DuckDBPyConnection) -> None:
-    """A warehouse from before raw.sendgrid_events kept `_id_hash` gets the column, filled in."""
-    has = con.execute(
-        "select count(*) from information_schema.columns where table_catalog = 'raw' "
-        "and table_name = 'sendgrid_events' and column_name = '_id_hash'"
-    ).fetchall()[0][0]
-    if has:
+def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], fill) -> None:
+    """A raw table from before `columns` (name: type) existed gets them, filled in by `fill()`, in one
+    transaction: an older warehouse is brought up to the layout once, never half-way."""
+    present = {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = 'raw' and table_schema = 'main' and table_name = ?",
+            [table],
+        ).fetchall()
+    }
+    if set(columns) <= present:
         return
     con.begin()
     try:
-        con.execute("alter table raw.sendgrid_events add column _id_hash bigint")
-        con.execute(f"update raw.sendgrid_events set _id_hash = {ID_HASH}").fetchall()
+        for name, kind in columns.items():
+            if name not in present:
+                con.execute(f"alter table raw.{table} add column {name} {kind}")
+        fill()
         con.commit()
     except BaseException:
         con.rollback()
         raise
 
 
+def _add_sendgrid_id_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw.sendgrid_events kept `_id_hash` gets the column, filled in."""
+    _add_columns(
+        con,
+        "sendgrid_events",
+        {"_id_hash": "bigint"},
+        lambda: con.execute(f"update raw.sendgrid_events set _id_hash = {ID_HASH}").fetchall(),
+    )
+
+
 def _add_keyword_columns(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse from before raw.twilio_messages classified keywords gets the columns, filled in."""
-    columns = {
-        c
-        for (c,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_catalog = 'raw' and table_schema = 'main' and table_name = 'twilio_messages'"
-        ).fetchall()
-    }
-    if "keyword_action" in columns:
-        return
-    con.begin()
-    try:
-        con.execute("alter table raw.twilio_messages add column keyword varchar")
-        con.execute("alter table raw.twilio_messages add column keyword_action varchar")
+
+    def fill() -> None:
         _register_keywords(con, "raw.twilio_messages")
         con.execute(
             """
             update raw.twilio_messages m set keyword = k.keyword, keyword_action = k.keyword_action
             from _keywords k where k.body = m.body and lower(trim(m.direction)) = 'inbound'
             """
-        )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        ).fetchall()
+
+    _add_columns(con, "twilio_messages", {"keyword": "varchar", "keyword_action": "varchar"}, fill)
 
 
 def _fold(text: str) -> str:
@@ -377,11 +381,11 @@ def _narrow_old_sendgrid_events(con: duckdb.DuckDBPyConnection) -> None:
     if not old:
         return
     con.execute(
-        """
+        f"""
         create or replace table raw.sendgrid_events as
         select sg_event_id, event, email_norm, case when email_norm is null then email end as email_as_logged,
                event_at, campaign_id, machine_open, bounce_type, null::integer as asm_group_id,
-               _source_file, _loaded_at, cast(hash(sg_event_id) >> 1 as bigint) as _id_hash
+               _source_file, _loaded_at, {ID_HASH} as _id_hash
         from raw.sendgrid_events
         qualify row_number() over (partition by sg_event_id order by _loaded_at, _source_file) = 1
         """
