@@ -130,6 +130,10 @@ create table if not exists segments.sync_runs (
     outcome varchar, added bigint, removed bigint, confirmed bigint, failed bigint,
     tagged_before bigint, reason varchar
 );
+-- What the segments' dbt models (models/segments) were last built from.
+create table if not exists segments.measured (
+    models_sha256 varchar, segments bigint, measured_at timestamp
+);
 create or replace view segments.sync_state as
 {sync_state};
 """
@@ -454,6 +458,40 @@ class BuildResult:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+
+
+# The segments' dbt models (dbt_project/models/segments): over no saved segment
+# they are empty tables whatever the marts hold.
+MEASURED = ("segment_outcomes", "segment_lift", "segment_lift_by_affiliate")
+
+
+def measured_current(con: duckdb.DuckDBPyConnection, models: str) -> bool:
+    """No saved segment, and the segments' dbt tables are empty, as these models built them: nothing to do."""
+    if con.sql("select count(*) from segments.definitions").fetchall()[0][0]:
+        return False
+    last = con.sql(
+        "select models_sha256, segments from segments.measured order by measured_at desc limit 1"
+    ).fetchall()
+    if not last or last[0] != (models, 0):
+        return False
+    built = {
+        name
+        for (name,) in con.sql(
+            "select table_name from information_schema.tables where table_schema = 'segments'"
+        ).fetchall()
+    }
+    if not set(MEASURED) <= built:
+        return False
+    held = " union all ".join(f"select count(*) from segments.{name}" for name in MEASURED)
+    return all(n == 0 for (n,) in con.sql(held).fetchall())
+
+
+def record_measured(con: duckdb.DuckDBPyConnection, models: str) -> None:
+    """The segments' dbt models were built, by these models, over the segments defined now."""
+    con.execute(
+        "insert into segments.measured select $models, count(*), $now from segments.definitions",
+        {"models": models, "now": _now()},
+    )
 
 
 def _now() -> dt.datetime:

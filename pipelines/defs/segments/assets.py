@@ -17,6 +17,7 @@ from pipelines.defs.transform.assets import Translator
 from pipelines.defs.transform.project import keep_partial_parse, rollcall_project
 from pipelines.lib import segments as seg
 from pipelines.lib import warehouse as wh
+from pipelines.lib.runstate import models_sha256
 
 POOL = "warehouse"
 GROUP = "segments"
@@ -125,10 +126,24 @@ def segment_exports(
     name="rollcall_dbt_segments",
     pool=POOL,
 )
-def segment_lift_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def segment_lift_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    models = models_sha256()
+    with warehouse.connect() as con:
+        seg.ensure_schema(con)
+        current = seg.measured_current(con, models)
+    if current:
+        # No saved segment: the tables are empty, as these models built them.
+        # Starting dbt for that costs ~10 s a run.
+        context.log.info("no saved segment: segment_outcomes and segment_lift stay empty, dbt not started")
+        # In the models' order (segment_lift reads segment_outcomes): Dagster checks it.
+        for key in sorted(context.selected_asset_keys, key=lambda k: seg.MEASURED.index(k.path[-1])):
+            yield dg.MaterializeResult(asset_key=key, metadata={"rebuilt": False, "segments": 0})
+        return
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation)
+    with warehouse.connect() as con:
+        seg.record_measured(con, models)
 
 
 # What `rollcall segments build` runs: rebuild segments on the current marts,
