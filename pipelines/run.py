@@ -95,6 +95,15 @@ def _run_locked(landing: Path, warehouse: Path, quiet: bool, job: str, progress)
     inputs = runstate.inputs_fingerprint(landing, segments_path(landing))
     if build.exists() and runstate.last_published_inputs(warehouse) == inputs:
         return _summary(warehouse, {}, published=False)
+    # The published copies earlier runs replaced are freed while this one ingests.
+    freeing = wh.free_retired(warehouse)
+    try:
+        return _run(landing, warehouse, build, inputs, quiet, job, progress)
+    finally:
+        freeing.join()
+
+
+def _run(landing: Path, warehouse: Path, build: Path, inputs: str, quiet: bool, job: str, progress):
     os.environ["ROLLCALL_RUN_INPUTS"] = inputs
     os.environ["ROLLCALL_LANDING"] = str(landing)
     os.environ["ROLLCALL_WAREHOUSE"] = str(warehouse)

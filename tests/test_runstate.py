@@ -51,3 +51,31 @@ def test_changed_models_or_segments_make_the_run_look_again(built, tmp_path, mon
     assert runstate.inputs_fingerprint(landing, segments) != runstate.last_published_inputs(warehouse)
     monkeypatch.setattr(runstate, "models_sha256", lambda: "other models")
     assert runstate.inputs_fingerprint(landing) != runstate.last_published_inputs(warehouse)
+
+
+def test_a_publish_keeps_the_copy_it_replaced_until_the_next_run_frees_it(built, tmp_path):
+    import duckdb
+
+    from pipelines.lib import warehouse as wh
+
+    landing, warehouse = copy_built(built, tmp_path)
+    first_copy = warehouse.stat().st_ino
+    # A reader mid-way through the published copy when a run replaces it.
+    reader = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        people = reader.sql("select count(*) from marts.people").fetchall()
+        assert run_all(landing, warehouse).published
+        (retired,) = wh.retired_copies(warehouse)
+        assert retired.stat().st_ino == first_copy != warehouse.stat().st_ino
+
+        post = next((landing / "sendgrid").iterdir())
+        os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
+        second_copy = warehouse.stat().st_ino
+        assert run_all(landing, warehouse).published
+        # The next run freed the first copy; the one it replaced waits in turn.
+        assert not retired.exists()
+        assert [p.stat().st_ino for p in wh.retired_copies(warehouse)] == [second_copy]
+        # The reader still reads the copy it opened.
+        assert reader.sql("select count(*) from marts.people").fetchall() == people
+    finally:
+        reader.close()

@@ -6,7 +6,9 @@ file beside it (`<warehouse>.build`) and, when a run has succeeded, publishes
 a copy over the warehouse path with an atomic rename. Readers (the CLI's
 cohorts, the dashboard) open the published file read-only, per query; a
 reader that is mid-query when a new copy lands keeps the old one until it
-closes. A failed run publishes nothing.
+closes. A failed run publishes nothing. The copy a publish replaces keeps a
+second name (`.<warehouse>.<pid>.<id>.retired`) until the next run frees it
+while it ingests: freeing a file is slow on this disk, and nothing waits then.
 
 What ingest writes (raw.*: every event, tens of millions of rows) lives in
 a file of its own beside the build (`<warehouse>.build.raw`), attached as
@@ -30,8 +32,8 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import signal
+import threading
 import time
 import uuid
 from contextlib import contextmanager, suppress
@@ -150,12 +152,70 @@ def publish(build: Path, warehouse: Path, inputs_sha256: str | None = None) -> N
         con.sql("checkpoint raw")
     tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(build, tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
+        _copy_durably(build, tmp)
+        if warehouse.exists():
+            # The copy it replaces is kept by a second name and freed by the
+            # next run while it ingests (`free_retired`): freeing 1.6 GB took
+            # 1.3 s here, and nothing waits for it then.
+            retired = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.retired")
+            os.link(warehouse, retired)
         os.replace(tmp, warehouse)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# What the copy writes at a time; another thread writes it to disk meanwhile.
+_CHUNK = 64 << 20
+
+
+def _copy_durably(source: Path, target: Path) -> None:
+    """Copy `source` to `target` and fsync it, the disk writing while the copy goes on.
+
+    A copy then one fsync (the old way) does the two one after the other:
+    ~1 s to copy 1.6 GB into the page cache, then ~2.5 s to write it out.
+    """
+    done = threading.Event()
+
+    def flush(fd: int) -> None:
+        while not done.is_set():
+            os.fdatasync(fd)
+            done.wait(0.05)
+
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        writer = threading.Thread(target=flush, args=(dst.fileno(),), daemon=True)
+        writer.start()
+        try:
+            size, offset = os.fstat(src.fileno()).st_size, 0
+            while offset < size:
+                offset += os.sendfile(dst.fileno(), src.fileno(), offset, min(_CHUNK, size - offset))
+        finally:
+            done.set()
+            writer.join()
+        os.fsync(dst.fileno())
+
+
+def retired_copies(warehouse: Path) -> list[Path]:
+    """Published copies a publish has replaced, not freed yet (`publish`)."""
+    pattern = re.compile(rf"^\.{re.escape(warehouse.name)}\.\d+\.[0-9a-f]{{8}}\.retired$")
+    if not warehouse.parent.is_dir():
+        return []
+    return [p for p in warehouse.parent.iterdir() if pattern.match(p.name)]
+
+
+def free_retired(warehouse: Path) -> threading.Thread:
+    """Free the replaced published copies in the background; join the thread before the run ends.
+
+    A reader still holding one open keeps reading it: the kernel frees it when they close it.
+    """
+    found = retired_copies(warehouse)
+
+    def free() -> None:
+        for path in found:
+            path.unlink(missing_ok=True)
+
+    thread = threading.Thread(target=free, name="free-retired", daemon=True)
+    thread.start()
+    return thread
 
 
 # --- one run at a time ------------------------------------------------------
