@@ -108,3 +108,57 @@
         or person_key in (select changed.person_key from changed)
     )
 {%- endmacro %}
+
+
+{#- What marts.ladder's data test checks (tests/generic/ladder_rows_unique.sql):
+    each build records, before it writes, the first day it can write
+    (`first_day`; 1900-01-01 for a full build): today, a day not held yet
+    (a month just ended), or a changed person's from_day. A repeated
+    (person, day) would share its day, so the days before were checked by
+    the builds that wrote them. Append-only, one row a build
+    (`intermediate.ladder_first_days`); a build that did not complete is
+    covered by the next, which reads every row since the last completed one. -#}
+{% macro ladder_first_days_relation() -%}
+    {{ return(api.Relation.create(
+        database=(none if target.type == 'spark' else target.database),
+        schema=generate_schema_name('intermediate', none), identifier='ladder_first_days'
+    )) }}
+{%- endmacro %}
+
+{% macro create_ladder_first_days() -%}
+    create table if not exists {{ ladder_first_days_relation() }} (
+        written_at {{ dbt.type_timestamp() }},
+        first_day date
+    ){{ table_format_clause() }}
+{%- endmacro %}
+
+{% macro record_ladder_first_day() -%}
+    insert into {{ ladder_first_days_relation() }}
+    select
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as written_at,
+        {%- if is_incremental() %}
+            least(
+                (select min(ladder_day) from {{ ref('int_ladder_days') }} where is_today),
+                (
+                    select cast({{ dbt.dateadd('day', 1, "coalesce(max(ladder_day), cast('1899-12-31' as date))") }} as date)
+                    from {{ this }}
+                    where not is_today
+                ),
+                coalesce(
+                    (select min(changed.from_day) from ({{ ladder_changed_people() }}) as changed),
+                    cast('9999-12-31' as date)
+                )
+            ) as first_day
+        {%- else %}
+            cast('1900-01-01' as date) as first_day
+        {%- endif %}
+{%- endmacro %}
+
+{#- The first day the builds since the last completed one wrote (or could have). -#}
+{% macro ladder_first_day_written() -%}
+    (
+        select coalesce(min(first_day), cast('1900-01-01' as date))
+        from {{ ladder_first_days_relation() }}
+        where written_at > {{ last_build_at() }}
+    )
+{%- endmacro %}

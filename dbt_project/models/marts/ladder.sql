@@ -2,7 +2,11 @@
     config(
         materialized=event_materialization(),
         incremental_strategy='append',
-        pre_hook="{{ delete_ladder_rows() }}",
+        pre_hook=[
+            "{{ create_ladder_first_days() }}",
+            "{{ record_ladder_first_day() }}",
+            "{{ delete_ladder_rows() }}",
+        ],
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
