@@ -14,17 +14,10 @@ import duckdb
 from pipelines.lib import segments as seg
 from pipelines.run import run_all
 from tests.conftest import copy_built
+from tests.test_segments_e2e import PHARMACARE_SEGMENT
 
-PHARMACARE = """
-segments:
-  - id: pharmacare-delivered
-    name: {en: "Got the Pharmacare email", fr: "A reçu le courriel Assurance médicaments"}
-    cohort: {campaign: pharmacare, did: delivered}
-    channel: email
-    holdout: 20
-    outcome: {event: clicked, within: 7}
-    destinations: [csv]
-"""
+# The push tests' segment, exported to CSV only (no Action Network in this test).
+PHARMACARE = PHARMACARE_SEGMENT.replace("[csv, actionnetwork]", "[csv]")
 
 
 def _state(warehouse: Path) -> tuple[list[int], int, int]:

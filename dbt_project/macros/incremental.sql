@@ -121,9 +121,15 @@
     build redid every event (correct, as slow as a full build). Spark has no
     database above the schema. -#}
 {% macro build_log_relation() -%}
+    {{ return(bookkeeping_relation('dbt_build_log')) }}
+{%- endmacro %}
+
+{#- A table written by hand (not a model) beside the intermediate models:
+    the build log, the ladder's first days. -#}
+{% macro bookkeeping_relation(identifier) -%}
     {{ return(api.Relation.create(
         database=(none if target.type == 'spark' else target.database),
-        schema=generate_schema_name('intermediate', none), identifier='dbt_build_log'
+        schema=generate_schema_name('intermediate', none), identifier=identifier
     )) }}
 {%- endmacro %}
 

@@ -119,10 +119,7 @@
     (`intermediate.ladder_first_days`); a build that did not complete is
     covered by the next, which reads every row since the last completed one. -#}
 {% macro ladder_first_days_relation() -%}
-    {{ return(api.Relation.create(
-        database=(none if target.type == 'spark' else target.database),
-        schema=generate_schema_name('intermediate', none), identifier='ladder_first_days'
-    )) }}
+    {{ return(bookkeeping_relation('ladder_first_days')) }}
 {%- endmacro %}
 
 {% macro create_ladder_first_days() -%}
