@@ -161,6 +161,9 @@ create table if not exists raw.sendgrid_events (
     bounce_type varchar, asm_group_id integer, _source_file varchar, _loaded_at timestamp,
     _id_hash bigint
 );
+-- A SendGrid load whose copies of events landed before are still to be
+-- deleted: its second transaction (`_dedupe_sendgrid_loads`) removes the row.
+create table if not exists raw.sendgrid_loads_to_dedupe (loaded_at timestamp);
 create table if not exists raw.twilio_messages (
     sid varchar, direction varchar, status varchar,
     from_number varchar, to_number varchar, from_e164 varchar, to_e164 varchar,
@@ -465,6 +468,8 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     ensure_raw_schema(con)
+    if source == "sendgrid":
+        _dedupe_sendgrid_loads(con)  # one a crash left half-done is finished before anything is read
     result = LoadResult(source)
     seen = {
         sha
@@ -504,6 +509,8 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     except BaseException:
         con.rollback()
         raise
+    if source == "sendgrid":
+        _dedupe_sendgrid_loads(con)
     result.files_loaded = len(new)
     return result
 
@@ -1125,6 +1132,32 @@ def _sendgrid_insert(con, checked: str, params: dict) -> None:
     )
 
 
+def _dedupe_sendgrid_loads(con) -> None:
+    """Each sg_event_id once: every SendGrid load still to dedupe, each in a transaction of its own.
+
+    A load commits its rows with a record that its copies of events landed
+    before are still to delete (`raw.sendgrid_loads_to_dedupe`); this second
+    transaction deletes them (`_keep_first_landed_copies`) and the record.
+    Why two: DuckDB moves a transaction's appended rows into the table at
+    commit in one piece only if none of them was deleted before the commit;
+    a delete among them makes the commit append them all again, row by row
+    (37 s of a 150 s load of 27.5M events), where deleting committed copies
+    takes under a second. A crash between the two leaves the record: the
+    next SendGrid load finishes the dedupe before it reads a file, and a run
+    that fails publishes nothing, so no reader ever sees an event twice.
+    """
+    pending = "select loaded_at from raw.sendgrid_loads_to_dedupe order by 1"
+    for (loaded_at,) in con.execute(pending).fetchall():
+        con.begin()
+        try:
+            _keep_first_landed_copies(con, loaded_at)
+            con.execute("delete from raw.sendgrid_loads_to_dedupe where loaded_at = $t", {"t": loaded_at})
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+
 def _keep_first_landed_copies(con, now: dt.datetime) -> None:
     """Each sg_event_id once: the copies this load repeated are deleted, the first landed kept.
 
@@ -1400,7 +1433,7 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
         """,
         {"now": now},
     ).fetchall()
-    _keep_first_landed_copies(con, now)
+    con.execute("insert into raw.sendgrid_loads_to_dedupe values ($now)", {"now": now})
     for _, loaded_rows, rejected in counts:
         result.rows_loaded += loaded_rows
         result.rows_rejected += rejected
@@ -1502,14 +1535,16 @@ def _sendgrid_whole_objects(checker, paths: list[str]) -> dict[str, int]:
 
 
 def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set[str]:
-    """The plain NDJSON exports with nothing to reject, landed in one parallel read: the files landed.
+    """The plain NDJSON exports whose every line is an event, landed in one parallel read: the files landed.
 
     A file whose every line is a JSON object (`_sendgrid_whole_objects`) gets
-    one typed row a line, so when all its rows pass the checks nothing in it
-    is rejected and no line needs a number. The good rows of all such files
-    are inserted in one read; a file with fewer good rows than lines (a row
-    to reject) has its rows taken out again and is read line by line like
-    the others (`_sendgrid_aligned`), which numbers what it rejects.
+    one typed row a line, so its good rows can land in one read with every
+    other such file's, no line needing a number. A file with fewer good rows
+    than lines has rows to reject: those alone are found again, numbered,
+    in one typed read of that file (`_sendgrid_numbered_rejects`), its good
+    rows staying where the bulk read put them. Should the numbered read not
+    account for every line, the file's rows are taken out again and it is
+    read line by line like the others (`_sendgrid_aligned`).
     """
     if not lines:
         return set()
@@ -1526,13 +1561,42 @@ def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set
             params,
         ).fetchall()
     )
-    again = [path for path in candidates if good.get(path) != lines[path]]
+    again = [
+        path
+        for path in candidates
+        if good.get(path) != lines[path]
+        and not _sendgrid_numbered_rejects(con, path, lines[path], good.get(path, 0), now)
+    ]
     if again:
         con.execute(
             "delete from raw.sendgrid_events where _loaded_at = $now and list_contains($paths, _source_file)",
             {"paths": again, "now": now},
         )
     return set(candidates) - set(again)
+
+
+def _sendgrid_numbered_rejects(con, path: str, lines: int, good: int, now: dt.datetime) -> bool:
+    """The rows of one landed whole-object file that the bulk read left out, rejected with their lines.
+
+    The file's every line is a JSON object, so no line is rejected before it
+    is typed and the numbered read (`_sendgrid_typed_rows`) gives the same
+    rows, in file order, that the bulk read checked. True once the file's
+    other `lines - good` rows are rejected; False, nothing written, if the
+    numbered read does not give one row a line or finds another number to reject.
+    """
+    _sendgrid_typed_rows(con, path)
+    if con.execute("select count(*) from _sg_typed").fetchall()[0][0] != lines:
+        return False
+    fields = ", ".join(f'"{k}"' for k in SENDGRID_FIELDS)
+    checked = _sendgrid_checked(
+        f"select k as line, null::varchar as early_reason, null::varchar as doc, {fields}, "
+        "$path as filename from _sg_typed"
+    )
+    params = {"path": path, "now": now}
+    if _sendgrid_rejects_of(con, checked, params) != lines - good:
+        return False
+    _sendgrid_reject_checked(con, params)
+    return True
 
 
 def _sendgrid_typed_rows(con, path: str) -> None:
@@ -1613,14 +1677,25 @@ def _sendgrid_land(con, lined: str, params: dict) -> None:
 
     The check runs where it is read, with no copy of the file's events: the
     good rows go straight into raw.sendgrid_events, the few to reject into a
-    temp table, where a row rejected for what it holds (its line text not
-    kept) gets its line's text as its raw value.
+    temp table (`_sendgrid_reject_checked`).
     """
     checked = _sendgrid_checked(lined)
     _sendgrid_insert(con, checked, params)
+    _sendgrid_rejects_of(con, checked, params)
+    _sendgrid_reject_checked(con, params)
+
+
+def _sendgrid_rejects_of(con, checked: str, params: dict) -> int:
+    """Temp table `_sg_rejects`: the rows of a checked source to reject; how many."""
     con.execute(
         f"create or replace temp table _sg_rejects as select * from ({checked}) where why is not null", params
     )
+    return con.execute("select count(*) from _sg_rejects").fetchall()[0][0]
+
+
+def _sendgrid_reject_checked(con, params: dict) -> None:
+    """Reject the rows of temp table `_sg_rejects` (one file's, $path): a row rejected for what it
+    holds (its line text not kept) gets its line's text as its raw value."""
     if con.execute("select count(*) from _sg_rejects where doc is null").fetchone()[0]:
         con.execute(
             "create or replace temp table _sg_rejected_lines as "

@@ -262,6 +262,54 @@ def test_an_event_landed_twice_counts_once(con, tmp_path):
     ).fetchall() == [("post-2.ndjson",)]
 
 
+def test_a_row_to_reject_in_a_file_of_json_objects_keeps_its_line_and_text(con, tmp_path):
+    """Every line a JSON object, one of them not an event: the good rows land in the bulk read,
+    the other is rejected with its physical line and its text."""
+    landing = tmp_path / "objects"
+    (landing / "sendgrid").mkdir(parents=True)
+    _post(
+        landing / "sendgrid" / "export.ndjson",
+        ("a", "open", 1780412399),
+        ("b", "bogus", 1780412400),
+        ("c", "click", 1780412401),
+    )
+    result = ingest.load_source(con, landing, "sendgrid")
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    assert con.sql("select sg_event_id from raw.sendgrid_events order by 1").fetchall() == [("a",), ("c",)]
+    line_2 = (landing / "sendgrid" / "export.ndjson").read_text().splitlines()[1]
+    assert con.sql("select line, reason, raw_value from raw.rejected_rows").fetchall() == [
+        (2, 'unknown event "bogus"', line_2)
+    ]
+
+
+def test_a_dedupe_a_crash_interrupted_is_finished_by_the_next_load(con, tmp_path, monkeypatch):
+    """A load commits its rows, then deletes repeated copies in a second transaction: if that one
+    never commits, the next SendGrid load finishes it before reading anything, even with nothing new."""
+    landing = tmp_path / "crash"
+    (landing / "sendgrid").mkdir(parents=True)
+    _post(landing / "sendgrid" / "post-1.ndjson", ("a", "open", 1780412399))
+    _post(landing / "sendgrid" / "post-2.ndjson", ("a", "open", 1780412400), ("b", "click", 1780412401))
+    real = ingest._keep_first_landed_copies
+
+    def crash(con, now):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest, "_keep_first_landed_copies", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.load_source(con, landing, "sendgrid")
+    per_id = "select sg_event_id, count(*) from raw.sendgrid_events group by 1 order by 1"
+    assert con.sql(per_id).fetchall() == [("a", 2), ("b", 1)]
+    assert count(con, "select count(*) from raw.sendgrid_loads_to_dedupe") == 1
+    monkeypatch.setattr(ingest, "_keep_first_landed_copies", real)
+    result = ingest.load_source(con, landing, "sendgrid")
+    assert (result.files_loaded, result.files_skipped) == (0, 2)
+    assert con.sql(per_id).fetchall() == [("a", 1), ("b", 1)]
+    assert con.sql(
+        "select regexp_extract(_source_file, '[^/]+$') from raw.sendgrid_events where sg_event_id = 'a'"
+    ).fetchall() == [("post-1.ndjson",)]
+    assert count(con, "select count(*) from raw.sendgrid_loads_to_dedupe") == 0
+
+
 def test_raw_keeps_only_what_the_warehouse_reads(con, landing):
     """The payload nothing reads (message ids, categories, urls, reasons) stays in the landed files."""
     load_all(con, landing)
