@@ -87,7 +87,15 @@ def test_a_push_killed_at_random_points_and_rerun_tags_everyone_exactly_once(bui
             )
             assert child.stdout.readline().strip() == "ready"
             if kills < 6:
-                time.sleep(rng.uniform(0.05, 1.5))
+                # Killed at a random point of its work, not of the clock: once 0-2 more
+                # people are tagged, then within an answer's wait (room for one tagging
+                # more at most). Six kills let at most 18 of the 20+ people be tagged,
+                # so the push cannot finish before the sixth, however fast the machine.
+                target = len(server.tagged) + rng.randint(0, 2)
+                deadline = time.monotonic() + 60
+                while len(server.tagged) < target and child.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, server.answer_delay))
                 if child.poll() is None:
                     child.send_signal(signal.SIGKILL)
                     kills += 1
