@@ -468,8 +468,8 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     ensure_raw_schema(con)
-    if source == "sendgrid":
-        _dedupe_sendgrid_loads(con)  # one a crash left half-done is finished before anything is read
+    finish = _AFTER_COMMIT.get(source, lambda con: None)
+    finish(con)  # a load a crash left half-done is finished before anything is read
     result = LoadResult(source)
     seen = {
         sha
@@ -509,8 +509,7 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     except BaseException:
         con.rollback()
         raise
-    if source == "sendgrid":
-        _dedupe_sendgrid_loads(con)
+    finish(con)
     result.files_loaded = len(new)
     return result
 
@@ -1578,22 +1577,16 @@ def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set
 def _sendgrid_numbered_rejects(con, path: str, lines: int, good: int, now: dt.datetime) -> bool:
     """The rows of one landed whole-object file that the bulk read left out, rejected with their lines.
 
-    The file's every line is a JSON object, so no line is rejected before it
-    is typed and the numbered read (`_sendgrid_typed_rows`) gives the same
-    rows, in file order, that the bulk read checked. True once the file's
-    other `lines - good` rows are rejected; False, nothing written, if the
-    numbered read does not give one row a line or finds another number to reject.
+    The file's every line is a JSON object, so it has no suspect line and the
+    numbered read (`_sendgrid_aligned`) gives the same rows, in file order,
+    that the bulk read checked. True once the file's other `lines - good`
+    rows are rejected; False, nothing written, if the numbered read does not
+    give one row a line or finds another number to reject.
     """
-    _sendgrid_typed_rows(con, path)
-    if con.execute("select count(*) from _sg_typed").fetchall()[0][0] != lines:
-        return False
-    fields = ", ".join(f'"{k}"' for k in SENDGRID_FIELDS)
-    checked = _sendgrid_checked(
-        f"select k as line, null::varchar as early_reason, null::varchar as doc, {fields}, "
-        "$path as filename from _sg_typed"
-    )
+    con.execute("create or replace temp table _sg_suspect (line bigint, doc varchar)")
+    lined = _sendgrid_aligned(con, path, lines)
     params = {"path": path, "now": now}
-    if _sendgrid_rejects_of(con, checked, params) != lines - good:
+    if lined is None or _sendgrid_rejects_of(con, _sendgrid_checked(lined), params) != lines - good:
         return False
     _sendgrid_reject_checked(con, params)
     return True
@@ -2153,3 +2146,6 @@ _LOADERS = {
     "actionnetwork_actions": _load_actions,
     "campaigns": _load_campaigns,
 }
+
+# What a source's load does after its transaction commits, in transactions of its own.
+_AFTER_COMMIT = {"sendgrid": _dedupe_sendgrid_loads}
