@@ -406,18 +406,9 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
                            and t.occurred_at >= a.did_at
                            and t.occurred_at <= a.did_at + $within_days * interval 1 day)))"""
             )
-    people_filters = _people_filters(cohort, scope_affiliate, params)
-    where += people_filters
-    joins = []
-    if ordered or people_filters:
-        # Every funnel person is a person (funnel rows come from matched
-        # people only), so a bare count needs no join.
-        joins.append("join marts.people p on p.person_key = a.person_key")
-    joins += _ladder_joins(cohort, params, where)
-    if cohort.reachable is not None:
-        joins.append("join marts.reachability r on r.person_key = a.person_key")
-        where.append(f"r.reachable_{cohort.reachable}")
-    selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_key"
+    # Every funnel person is a person (funnel rows come from matched people
+    # only), so a bare count joins nothing.
+    joins = _filter_joins(cohort, scope_affiliate, params, where, ordered)
     if several:
         # A person's rows on any of the campaigns: the first A, the first B (a B
         # may sit on a campaign they did no A on, so every row is read).
@@ -432,24 +423,38 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
             select person_key, {did_col} as did_at, {not_col or "null"} as not_at
             from marts.person_campaign_funnel
             where {on_campaigns("campaign_id")} and {did_col} is not null"""
-    return _assemble(firsts, selected, joins, where, ordered), params
+    return _assemble(firsts, joins, where, ordered), params
 
 
 def _build_rungs_only(cohort: Cohort, scope_affiliate: str | None, ordered: bool) -> tuple[str, dict]:
     """A question of rungs alone: everyone in the people export, narrowed by rung and filters."""
     params: dict = {}
-    where = _people_filters(cohort, scope_affiliate, params)
-    joins = _ladder_joins(cohort, params, where)
+    where: list[str] = []
+    joins = _filter_joins(cohort, scope_affiliate, params, where, ordered)
+    return _assemble("select person_key from marts.people", joins, where, ordered), params
+
+
+def _filter_joins(
+    cohort: Cohort, scope_affiliate: str | None, params: dict, where: list[str], ordered: bool
+) -> list[str]:
+    """The joins a question needs past its people `a`, their conditions added to `where`:
+    marts.reachability (r) for every filter on who people are or how they can be
+    reached, marts.ladder for rungs, and marts.people (p) only for the rows written out."""
+    joins = []
+    filters = _person_filters(cohort, scope_affiliate, params)
     if cohort.reachable is not None:
+        filters.append(f"r.reachable_{cohort.reachable}")
+    if filters:
         joins.append("join marts.reachability r on r.person_key = a.person_key")
-        where.append(f"r.reachable_{cohort.reachable}")
+        where += filters
+    joins += _ladder_joins(cohort, params, where)
+    if ordered:
+        joins.append("join marts.people p on p.person_key = a.person_key")
+    return joins
+
+
+def _assemble(firsts: str, joins: list[str], where: list[str], ordered: bool) -> str:
     selected = ", ".join(f"p.{c}" for c in COLUMNS) if ordered else "a.person_key"
-    firsts = "select person_key from marts.people"
-    joins.insert(0, "join marts.people p on p.person_key = a.person_key")
-    return _assemble(firsts, selected, joins, where, ordered), params
-
-
-def _assemble(firsts: str, selected: str, joins: list[str], where: list[str], ordered: bool) -> str:
     return f"""
         with a as ({firsts}
         )
@@ -480,28 +485,29 @@ def _ladder_joins(cohort: Cohort, params: dict, where: list[str]) -> list[str]:
     return joins
 
 
-def _people_filters(cohort: Cohort, scope_affiliate: str | None, params: dict) -> list[str]:
-    """The filters on marts.people (alias p) a cohort asks for, their values bound in `params`."""
-    people_filters: list[str] = []
+def _person_filters(cohort: Cohort, scope_affiliate: str | None, params: dict) -> list[str]:
+    """The filters on who people are (marts.reachability, alias r) a cohort asks for,
+    their values bound in `params`."""
+    filters: list[str] = []
     if cohort.province is not None:
         params["province"] = cohort.province
-        people_filters.append("p.country = 'CA' and p.province_or_state = $province")
+        filters.append("r.country = 'CA' and r.province_or_state = $province")
     if cohort.state is not None:
         params["state"] = cohort.state
-        people_filters.append("p.country = 'US' and p.province_or_state = $state")
+        filters.append("r.country = 'US' and r.province_or_state = $state")
     if cohort.district is not None:
         params["district"] = cohort.district
-        people_filters.append("(p.federal_district = $district or p.state_district = $district)")
+        filters.append("(r.federal_district = $district or r.state_district = $district)")
     if cohort.affiliate is not None:
         params["affiliate"] = cohort.affiliate
-        people_filters.append("p.affiliate = $affiliate")
+        filters.append("r.affiliate = $affiliate")
     if scope_affiliate is not None:
         params["scope_affiliate"] = scope_affiliate
-        people_filters.append("p.affiliate = $scope_affiliate")
+        filters.append("r.affiliate = $scope_affiliate")
     if cohort.language is not None:
         params["language"] = cohort.language
-        people_filters.append("p.language = $language")
-    return people_filters
+        filters.append("r.language = $language")
+    return filters
 
 
 def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str | tuple[str, ...]) -> None:

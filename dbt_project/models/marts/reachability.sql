@@ -1,5 +1,9 @@
 -- Can we email / text this person now? A block reason names the first rule
 -- that fails; reachable = no block reason.
+-- Each row also carries what a cohort question narrows people by (where they
+-- live, affiliate, language), so the cohort engine filters on this one narrow
+-- table, and is stored in (country, province_or_state) order: a state or
+-- province question reads that state's row groups only.
 -- email: an address, subscribed, and not blocked by SendGrid's suppressions
 --   (int_email_blocked_addresses, where that rule lives: an unsubscribe,
 --   spamreport or hard bounce for good; a group_unsubscribe until a later
@@ -39,6 +43,12 @@ reasons as (
         people.person_id,
         people.email_norm as email,
         people.phone_e164 as phone,
+        people.country,
+        people.province_or_state,
+        people.federal_district,
+        people.state_district,
+        people.affiliate,
+        people.language,
         case
             when people.email_norm is null then 'no_email'
             when coalesce(people.email_subscription_status, '') <> 'subscribed'
@@ -75,5 +85,12 @@ select
     email_block_reason is null as reachable_email,
     sms_block_reason is null as reachable_sms,
     email_block_reason,
-    sms_block_reason
+    sms_block_reason,
+    country,
+    province_or_state,
+    federal_district,
+    state_district,
+    affiliate,
+    language
 from reasons
+order by country, province_or_state, person_key
