@@ -151,6 +151,13 @@
         {%- endif %}
 {%- endmacro %}
 
+{#- The pre-hook of marts.ladder_counts' daily build: the days it counts again go. -#}
+{% macro delete_ladder_counts_rows() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where ladder_day >= {{ ladder_first_day_written() }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The first day the builds since the last completed one wrote (or could have). -#}
 {% macro ladder_first_day_written() -%}
     (
