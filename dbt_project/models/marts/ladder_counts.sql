@@ -24,8 +24,7 @@ from {{ ref('ladder') }} as ladder
 inner join {{ ref('people') }} as people
     on ladder.person_key = people.person_key
 {%- if is_incremental() %}
-    -- a constant, so the scan reads the ladder's slices from that day only
-    where ladder.ladder_day >= cast({{ constant_of(ladder_first_day_written()) }} as date)
+    where ladder.ladder_day >= {{ ladder_first_day_written() }}
 {%- endif %}
 group by
     ladder.ladder_day,
