@@ -20,9 +20,11 @@ run: setup
 	$(UV) run rollcall run
 
 # The attack suite (tests/attack) runs here with Hypothesis's `ci` profile: 25
-# derandomized examples a property.
+# derandomized examples a property. TEST_WORKERS pytest-xdist workers share the
+# modules, a module (and all the dashboards) on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: setup
-	$(UV) run pytest -q
+	$(UV) run pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The attack properties with fresh random examples, batch after batch, for
 # FUZZ_SECONDS (10 minutes); prints the cases tried.

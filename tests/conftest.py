@@ -10,6 +10,38 @@ import pytest
 FIXTURE_LANDING = Path(__file__).resolve().parent / "fixtures" / "landing"
 
 
+def pytest_configure(config) -> None:
+    """Parse the dbt project once, before any pytest-xdist worker starts.
+
+    Every process that imports the dbt asset parses the project if its
+    manifest is missing or stale (pipelines/defs/transform/project.py); two
+    workers doing it at once would write target/manifest.json together.
+    """
+    if not hasattr(config, "workerinput"):  # the controller, or a run without workers
+        from pipelines.defs.transform import project  # noqa: F401  (parses on import)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Group the tests for pytest-xdist (`make test`: `-n 2 --dist loadgroup`), a group to a worker.
+
+    A test that reads a module-scoped fixture (a warehouse built once for the
+    module) goes with its module, so the fixture is built once; the dashboard
+    modules go together, sharing their session's warehouses and app servers;
+    any other test is a group of its own, free to run beside the rest.
+    """
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        fixtures = getattr(item, "_fixtureinfo", None)
+        scopes = {d.scope for defs in fixtures.name2fixturedefs.values() for d in defs} if fixtures else set()
+        if module.startswith("tests/dashboards/"):
+            group = "dashboards"
+        elif "module" in scopes:
+            group = module
+        else:
+            group = item.nodeid
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> dict:
     """Run every asset (ingest → dbt → publish) on the fixture landing folder, once per session."""
