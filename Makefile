@@ -21,7 +21,8 @@ run: setup
 
 # The attack suite (tests/attack) runs here with Hypothesis's `ci` profile: 25
 # derandomized examples a property. TEST_WORKERS pytest-xdist workers share the
-# modules, a module (and all the dashboards) on one worker (tests/conftest.py).
+# tests; the tests of a module-scoped fixture, and all the dashboard tests, stay
+# on one worker (tests/conftest.py).
 TEST_WORKERS ?= 2
 test: setup
 	$(UV) run pytest -q -n $(TEST_WORKERS) --dist loadgroup
