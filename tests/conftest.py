@@ -10,17 +10,6 @@ import pytest
 FIXTURE_LANDING = Path(__file__).resolve().parent / "fixtures" / "landing"
 
 
-def pytest_configure(config) -> None:
-    """Parse the dbt project once, before any pytest-xdist worker starts.
-
-    Every process that imports the dbt asset parses the project if its
-    manifest is missing or stale (pipelines/defs/transform/project.py); two
-    workers doing it at once would write target/manifest.json together.
-    """
-    if not hasattr(config, "workerinput"):  # the controller, or a run without workers
-        from pipelines.defs.transform import project  # noqa: F401  (parses on import)
-
-
 def pytest_collection_modifyitems(config, items) -> None:
     """Group the tests for pytest-xdist (`make test`: `-n 2 --dist loadgroup`), a group to a worker.
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -35,16 +36,30 @@ def _manifest_is_stale() -> bool:
 
 
 def ensure_manifest() -> None:
-    """Parse the dbt project (a few seconds) when its manifest is missing or older than a model."""
+    """Parse the dbt project (a few seconds) when its manifest is missing or older than a model.
+
+    dbt parses into a folder of its own (seeded with the kept parse cache) and
+    the manifest moves into place in one rename: two processes that find it
+    stale at once (pytest's workers, a run beside `dagster dev`) never write
+    it together, and no reader sees half of it.
+    """
     if not _manifest_is_stale():
         return
-    done = subprocess.run(
-        [DBT, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+    manifest = rollcall_project.manifest_path
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".parse-", dir=manifest.parent) as scratch:
+        cache = manifest.parent / "partial_parse.msgpack"
+        if cache.exists():
+            shutil.copyfile(cache, Path(scratch) / cache.name)
+        project = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+        done = subprocess.run(
+            [DBT, "parse", "--quiet", *project, "--target-path", scratch],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr).strip()[-500:]}")
+        os.replace(Path(scratch) / manifest.name, manifest)
 
 
 def keep_partial_parse(invocation) -> None:
