@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 from playwright.sync_api import Page, expect
 
+# A shared 2-core machine running the suite on two workers can take more than Playwright's
+# 5 s default to draw a page; every assertion here waits for the app, never for a fixed time.
+expect.set_options(timeout=30_000)
+
 SETTLED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-script-state') === 'running') return false;
+    // "notRunning" only: a rerun asked for but not begun ("rerunRequested") is not settled
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    // an element the last run left and this run has not redrawn yet
+    if (document.querySelector('[data-stale="true"]')) return false;
     // every Plotly chart has drawn its SVG
     return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
         .every(chart => chart.querySelector('.main-svg'));
@@ -47,5 +55,9 @@ def count(page: Page) -> str:
 
 
 def go(page: Page, nav_label: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=nav_label).click()
+    """Open a page from the sidebar and wait until that page (not the one before it) has settled."""
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=nav_label)
+    path = urlparse(link.get_attribute("href") or "").path
+    link.click()
+    page.wait_for_url(lambda url: urlparse(url).path == path, timeout=30_000)
     settle(page)
