@@ -10,6 +10,7 @@ import pytest
 FIXTURE_LANDING = Path(__file__).resolve().parent / "fixtures" / "landing"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
     """Group the tests for pytest-xdist (`make test`: `-n 2 --dist loadgroup`), a group to a worker.
 
@@ -17,6 +18,9 @@ def pytest_collection_modifyitems(config, items) -> None:
     module) goes with its module, so the fixture is built once; the dashboard
     modules go together, sharing their session's warehouses and app servers;
     any other test is a group of its own, free to run beside the rest.
+
+    First among the hooks: pytest-xdist's own (on each worker) turns the
+    marks into the groups it schedules by, and sees none added after it.
     """
     for item in items:
         module = item.nodeid.split("::")[0]
@@ -29,6 +33,24 @@ def pytest_collection_modifyitems(config, items) -> None:
         else:
             group = item.nodeid
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    """With `--dist loadgroup`, pytest-xdist has put each test's group in its node id.
+
+    A pytest that ignores that (9.2 with xdist 3.8) spreads the tests of one
+    module fixture over both workers, each building it: stop, saying so.
+    """
+    if node.config.getvalue("dist") != "loadgroup":
+        return
+    lost = [nodeid for nodeid in ids if nodeid.rfind("@") <= nodeid.rfind("]")]
+    if lost:
+        pytest.exit(
+            f"pytest-xdist did not group {len(lost)} tests (the first: {lost[0]}); "
+            "pyproject.toml says which pytest it needs",
+            returncode=4,
+        )
 
 
 @pytest.fixture(scope="session")
