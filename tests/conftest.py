@@ -44,7 +44,7 @@ def pytest_xdist_node_collection_finished(node, ids) -> None:
     """
     if node.config.getvalue("dist") != "loadgroup":
         return
-    lost = [nodeid for nodeid in ids if nodeid.rfind("@") <= nodeid.rfind("]")]
+    lost = [nodeid for nodeid in ids if "@" not in nodeid]
     if lost:
         pytest.exit(
             f"pytest-xdist did not group {len(lost)} tests (the first: {lost[0]}); "
