@@ -7,10 +7,6 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import Page, expect
 
-# A shared 2-core machine running the suite on two workers can take more than Playwright's
-# 5 s default to draw a page; every assertion here waits for the app, never for a fixed time.
-expect.set_options(timeout=30_000)
-
 SETTLED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     // "notRunning" only: a rerun asked for but not begun ("rerunRequested") is not settled
@@ -59,5 +55,5 @@ def go(page: Page, nav_label: str) -> None:
     link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=nav_label)
     path = urlparse(link.get_attribute("href") or "").path
     link.click()
-    page.wait_for_url(lambda url: urlparse(url).path == path, timeout=30_000)
+    page.wait_for_url(lambda url: urlparse(url).path == path)
     settle(page)

@@ -185,8 +185,11 @@ def artifacts() -> Path:
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is missing: run `make setup` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A shared 2-core machine running the suite on two workers can take more than
+    # Playwright's 5 s default to draw a page: every browser assertion waits up to 30 s.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
