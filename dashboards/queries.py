@@ -246,7 +246,7 @@ def funnel(campaign: str, scope: str | None, include_machine_opens: bool = False
         f"""
         select {_step_counts(include_machine_opens)}, count(*) as people
         from marts.person_campaign_funnel f {join}
-        where f.campaign_id = $campaign
+        where {cohorts.on_campaign_key("f.campaign_key", "$campaign")}
         """,
         params,
     ).to_dicts()[0]
@@ -265,7 +265,7 @@ def funnel_breakdown(campaign: str, by: str, scope: str | None, include_machine_
         select coalesce({column}, '?') as grp, {_step_counts(include_machine_opens)}
         from marts.person_campaign_funnel f
         join marts.people p on p.person_key = f.person_key
-        where f.campaign_id = $campaign {scope_where}
+        where {cohorts.on_campaign_key("f.campaign_key", "$campaign")} {scope_where}
         group by 1
         order by delivered desc, texted desc, grp
         """,
@@ -286,7 +286,7 @@ def time_to_call(campaign: str, scope: str | None, include_machine_opens: bool =
         with d as (
             select epoch(f.first_called_at - f.{opened}) / 3600.0 as h
             from marts.person_campaign_funnel f {join}
-            where f.campaign_id = $campaign and f.{opened} is not null
+            where {cohorts.on_campaign_key("f.campaign_key", "$campaign")} and f.{opened} is not null
               and f.first_called_at >= f.{opened}
         )
         select case when h < 1 then 'lt1h' when h < 6 then '1_6h' when h < 24 then '6_24h'
@@ -381,15 +381,18 @@ def follow_up(follow: dict, did: str, scope: str | None) -> dict:
         with parent as ({parent_sql}),
         prior as (
             select person_key from marts.campaign_touchpoints
-            where campaign_id = $campaign and action = 'called' and occurred_at < $fu_start
+            where {cohorts.on_campaign_key("campaign_key", "$campaign")}
+              and action = 'called' and occurred_at < $fu_start
         ),
         texted as (
             select person_key, first_texted_at from marts.person_campaign_funnel
-            where campaign_id = $fu_campaign and first_texted_at is not null
+            where {cohorts.on_campaign_key("campaign_key", "$fu_campaign")}
+              and first_texted_at is not null
         ),
         calls as (
             select person_key, occurred_at from marts.campaign_touchpoints
-            where campaign_id = $fu_campaign and action = 'called' and occurred_at >= $fu_start
+            where {cohorts.on_campaign_key("campaign_key", "$fu_campaign")}
+              and action = 'called' and occurred_at >= $fu_start
         ),
         eligible as (
             select pa.person_key, x.first_texted_at

@@ -130,8 +130,9 @@ def add_people(con, n: int) -> None:
     )
     con.execute(
         """
-        insert into marts.person_campaign_funnel (person_key, campaign_id, first_delivered_at)
-        select hash(id), 'pharmacare', timestamp '2026-06-01 10:00:00'
+        insert into marts.person_campaign_funnel (person_key, campaign_key, campaign_id, first_delivered_at)
+        select hash(id), (select campaign_key from marts.campaigns where campaign_id = 'pharmacare'),
+               'pharmacare', timestamp '2026-06-01 10:00:00'
         from (select i, 'p-x' || lpad(i::varchar, 3, '0') as id from range(?) t(i))
         """,
         [n],

@@ -56,8 +56,10 @@ def add_people(con, prefix: str, n: int) -> list[str]:
             [pid, pid, f"{prefix}{i}", email],
         )
         con.execute(
-            "insert into marts.person_campaign_funnel (person_key, campaign_id, first_delivered_at)"
-            " values (hash(?), 'pharmacare', timestamp '2026-06-01 10:00:00')",
+            "insert into marts.person_campaign_funnel"
+            " (person_key, campaign_key, campaign_id, first_delivered_at)"
+            " select hash(?), campaign_key, campaign_id, timestamp '2026-06-01 10:00:00'"
+            " from marts.campaigns where campaign_id = 'pharmacare'",
             [pid],
         )
         con.execute(

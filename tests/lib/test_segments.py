@@ -162,8 +162,9 @@ def test_rebuild_after_new_data_keeps_every_assignment_and_records_who_entered_a
         "values ('p-ian', hash('p-ian'), 'Ian', 'ian@example.org', 'CA')"
     )
     con.execute(
-        "insert into marts.person_campaign_funnel (person_key, campaign_id, first_opened_at) "
-        "values (hash('p-ian'), 'pro-act', '2026-06-03 09:00:00')"
+        "insert into marts.person_campaign_funnel (person_key, campaign_key, campaign_id, first_opened_at) "
+        "select hash('p-ian'), campaign_key, campaign_id, timestamp '2026-06-03 09:00:00' "
+        "from marts.campaigns where campaign_id = 'pro-act'"
     )
     con.execute(
         "insert into marts.reachability (person_id, person_key, email, reachable_email, reachable_sms) "

@@ -6,13 +6,23 @@
 -- (one can count for several campaigns, and the overview counts it once); an email
 -- event belongs to its campaign's email only and carries none (writing 28M
 -- ids again would cost as much as the events).
+-- campaign_key: the campaign's integer key (stg_campaigns__campaigns), which
+-- the facts group and sort on; the email events bring theirs from their own
+-- join to the campaigns, the others (a few beside them) join here.
 -- A view: marts/campaign_touchpoints materializes it once (incrementally).
 with
+
+campaigns as (
+
+    select * from {{ ref('stg_campaigns__campaigns') }}
+
+),
 
 email_actions as (
 
     select
         cast(null as {{ dbt.type_string() }}) as touchpoint_id,
+        campaign_key,
         campaign_id,
         person_key,
         action,
@@ -75,10 +85,8 @@ actions as (
 
 ),
 
-unioned as (
+others as (
 
-    select * from email_actions
-    union all
     select * from texts
     union all
     select * from replies
@@ -86,6 +94,24 @@ unioned as (
     select * from calls
     union all
     select * from actions
+
+),
+
+unioned as (
+
+    select * from email_actions
+    union all
+    select
+        others.touchpoint_id,
+        campaigns.campaign_key,
+        others.campaign_id,
+        others.person_key,
+        others.action,
+        others.occurred_at,
+        others.loaded_at
+    from others
+    inner join campaigns
+        on others.campaign_id = campaigns.campaign_id
 
 )
 

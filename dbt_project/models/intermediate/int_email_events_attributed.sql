@@ -23,6 +23,7 @@ campaigns as (
 
 select
     events.sg_event_id,
+    campaigns.campaign_key,
     campaigns.campaign_id,
     events.person_key,
     case events.event_type

@@ -1,5 +1,6 @@
 -- The campaign registry, as campaigns.yml declares it.
 select
+    campaign_key,
     campaign_id,
     name_en,
     name_fr,

@@ -121,7 +121,7 @@ actions as (
     select
         person_key,
         touchpoint_id,
-        campaign_id,
+        campaign_key,
         cast(occurred_at as date) as event_day
     from {{ ref('campaign_touchpoints') }}
     where
@@ -160,7 +160,7 @@ actions_reached as (
         targets.ladder_day,
         actions.person_key,
         count(distinct actions.touchpoint_id) as actions,
-        count(distinct actions.campaign_id) as action_campaigns
+        count(distinct actions.campaign_key) as action_campaigns
     from actions
     inner join targets
         on

@@ -26,4 +26,10 @@ renamed as (
 
 )
 
-select * from renamed
+-- campaign_key: the campaign's integer key, its place in campaign_id order.
+-- Stable between incremental builds (a changed campaigns.yml rebuilds
+-- everything), so the event facts group and sort on it, not on the string.
+select
+    cast(row_number() over (order by campaign_id) as {{ dbt.type_int() }}) as campaign_key,
+    *
+from renamed
