@@ -260,7 +260,7 @@ def build(path: str | Path) -> Path:
         )
         con.executemany(
             "insert into raw.sendgrid_events values "
-            "(?, ?, ?, null, ?, ?, ?, ?, ?, 'sendgrid/post.json', ?, cast(hash(?) >> 1 as bigint))",
+            "(?, ?, ?, null, ?, ?, ?, ?, ?, 'sendgrid/post.json', ?, cast(md5_number(?) >> 65 as bigint))",
             [
                 (
                     sid,

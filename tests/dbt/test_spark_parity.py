@@ -244,7 +244,7 @@ def _land_day_two(warehouse: Path) -> None:
             "insert into raw.sendgrid_events "
             "select sg_event_id || '-d2', event, email_norm, email_as_logged, event_at + interval 1 day, "
             "campaign_id, machine_open, bounce_type, asm_group_id, 'sendgrid/day2.json', ?, "
-            "cast(hash(sg_event_id || '-d2') >> 1 as bigint) "
+            "cast(md5_number(sg_event_id || '-d2') >> 65 as bigint) "
             "from raw.sendgrid_events where _loaded_at < ?",
             [day_two, day_two],
         )

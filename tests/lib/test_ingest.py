@@ -262,6 +262,22 @@ def test_an_event_landed_twice_counts_once(con, tmp_path):
     ).fetchall() == [("post-2.ndjson",)]
 
 
+def test_events_hashed_by_an_earlier_hash_are_hashed_again_and_still_count_once(con, tmp_path):
+    """A warehouse whose `_id_hash` came from DuckDB's hash() (before ingest.ID_HASH) is hashed
+    again once, whole, so a later post repeating one of its events still lands it once."""
+    landing = tmp_path / "rehash"
+    (landing / "sendgrid").mkdir(parents=True)
+    _post(landing / "sendgrid" / "post-1.ndjson", ("a", "open", 1780412399), ("b", "click", 1780412401))
+    ingest.load_source(con, landing, "sendgrid")
+    con.execute("update raw.sendgrid_events set _id_hash = cast(hash(sg_event_id) >> 1 as bigint)")
+    _post(landing / "sendgrid" / "post-2.ndjson", ("b", "click", 1780412401), ("c", "delivered", 1780412402))
+    ingest.load_source(con, landing, "sendgrid")
+    per_id = "select sg_event_id, count(*) from raw.sendgrid_events group by 1 order by 1"
+    assert con.sql(per_id).fetchall() == [("a", 1), ("b", 1), ("c", 1)]
+    stale = f"select count(*) from raw.sendgrid_events where _id_hash is distinct from {ingest.ID_HASH}"
+    assert count(con, stale) == 0
+
+
 def test_a_row_to_reject_in_a_file_of_json_objects_keeps_its_line_and_text(con, tmp_path):
     """Every line a JSON object, one of them not an event: the good rows land in the bulk read,
     the other is rejected with its physical line and its text."""
