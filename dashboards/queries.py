@@ -89,6 +89,13 @@ def campaigns() -> list[dict]:
     ).to_dicts()
 
 
+def campaign_key(campaign: str) -> int | None:
+    """A campaign's integer key (marts.campaigns), which the funnel and touchpoints are stored in
+    order of: a filter on it skips every other campaign's row groups. None if it is not there."""
+    keys = _df("select campaign_id, campaign_key from marts.campaigns")
+    return dict(keys.iter_rows()).get(campaign)
+
+
 def filter_options(scope: str | None) -> dict[str, list]:
     """Values the cohort filters offer, from the people the user may see."""
     params: dict = {}
@@ -135,8 +142,8 @@ def _cohort_summary(
     v: tuple, cohort: cohorts.Cohort, scope: str | None, limit: int
 ) -> tuple[int, pl.DataFrame]:
     with _connect(v) as con:
-        cohorts.check(con, cohort)
-        sql, params = cohorts.build_query(cohort, scope_affiliate=scope)
+        keys = cohorts.check(con, cohort)
+        sql, params = cohorts.build_query(cohort, keys, scope_affiliate=scope)
         # One pass over the engine's query: its size (what cohorts.count returns) and its first rows.
         rows = pl.from_arrow(
             con.sql(
@@ -240,13 +247,13 @@ def _step_counts(include_machine_opens: bool) -> str:
 
 def funnel(campaign: str, scope: str | None, include_machine_opens: bool = False) -> dict[str, int]:
     """People per step (each step counted on its own: a caller need not have opened)."""
-    params: dict = {"campaign": campaign}
+    params: dict = {"campaign_key": campaign_key(campaign)}
     join = _scope("f", scope, params, "person_key")
     return _df(
         f"""
         select {_step_counts(include_machine_opens)}, count(*) as people
         from marts.person_campaign_funnel f {join}
-        where {cohorts.on_campaign_key("f.campaign_key", "$campaign")}
+        where f.campaign_key = $campaign_key
         """,
         params,
     ).to_dicts()[0]
@@ -255,7 +262,7 @@ def funnel(campaign: str, scope: str | None, include_machine_opens: bool = False
 def funnel_breakdown(campaign: str, by: str, scope: str | None, include_machine_opens: bool = False):
     """The funnel per province/state (`geo`) or per affiliate."""
     column = _BREAKDOWN[by]  # KeyError for anything else: never user text in SQL
-    params: dict = {"campaign": campaign}
+    params: dict = {"campaign_key": campaign_key(campaign)}
     scope_where = ""
     if scope is not None:
         params["scope"] = scope
@@ -265,7 +272,7 @@ def funnel_breakdown(campaign: str, by: str, scope: str | None, include_machine_
         select coalesce({column}, '?') as grp, {_step_counts(include_machine_opens)}
         from marts.person_campaign_funnel f
         join marts.people p on p.person_key = f.person_key
-        where {cohorts.on_campaign_key("f.campaign_key", "$campaign")} {scope_where}
+        where f.campaign_key = $campaign_key {scope_where}
         group by 1
         order by delivered desc, texted desc, grp
         """,
@@ -278,7 +285,7 @@ TIME_TO_CALL_BUCKETS = ("lt1h", "1_6h", "6_24h", "1_2d", "2_3d", "3_7d", "7_14d"
 
 def time_to_call(campaign: str, scope: str | None, include_machine_opens: bool = False) -> dict:
     """How long after their first open people made their first call (openers who called after opening)."""
-    params: dict = {"campaign": campaign}
+    params: dict = {"campaign_key": campaign_key(campaign)}
     join = _scope("f", scope, params, "person_key")
     opened = _opened(include_machine_opens)
     df = _df(
@@ -286,7 +293,7 @@ def time_to_call(campaign: str, scope: str | None, include_machine_opens: bool =
         with d as (
             select epoch(f.first_called_at - f.{opened}) / 3600.0 as h
             from marts.person_campaign_funnel f {join}
-            where {cohorts.on_campaign_key("f.campaign_key", "$campaign")} and f.{opened} is not null
+            where f.campaign_key = $campaign_key and f.{opened} is not null
               and f.first_called_at >= f.{opened}
         )
         select case when h < 1 then 'lt1h' when h < 6 then '1_6h' when h < 24 then '6_24h'
@@ -373,25 +380,31 @@ def follow_up(follow: dict, did: str, scope: str | None) -> dict:
     (after their own text, for the texted).
     """
     parent = cohorts.Cohort(campaign=follow["follow_up_of"], did=did)
-    parent_sql, params = cohorts.build_query(parent, scope_affiliate=scope, ordered=False)
+    keys = {parent.campaign[0]: campaign_key(parent.campaign[0])}
+    parent_sql, params = cohorts.build_query(parent, keys, scope_affiliate=scope, ordered=False)
     start = follow["sms_sent_from"] or follow["starts"]
-    params = dict(params, fu_campaign=follow["campaign_id"], fu_start=start)
+    params = dict(
+        params,
+        parent_key=keys[parent.campaign[0]],
+        fu_key=campaign_key(follow["campaign_id"]),
+        fu_start=start,
+    )
     df = _df(
         f"""
         with parent as ({parent_sql}),
         prior as (
             select person_key from marts.campaign_touchpoints
-            where {cohorts.on_campaign_key("campaign_key", "$campaign")}
+            where campaign_key = $parent_key
               and action = 'called' and occurred_at < $fu_start
         ),
         texted as (
             select person_key, first_texted_at from marts.person_campaign_funnel
-            where {cohorts.on_campaign_key("campaign_key", "$fu_campaign")}
+            where campaign_key = $fu_key
               and first_texted_at is not null
         ),
         calls as (
             select person_key, occurred_at from marts.campaign_touchpoints
-            where {cohorts.on_campaign_key("campaign_key", "$fu_campaign")}
+            where campaign_key = $fu_key
               and action = 'called' and occurred_at >= $fu_start
         ),
         eligible as (

@@ -34,6 +34,7 @@ Meanings (DESIGN.md):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 import duckdb
@@ -363,22 +364,16 @@ def _first_column(event: str, include_machine_opens: bool) -> str:
     return f"first_{_meaning(event, include_machine_opens)}_at"
 
 
-def on_campaign_key(column: str, campaign_id: str) -> str:
-    """A fact table's rows of one campaign, named by its id (`campaign_id`: an SQL
-    parameter or expression), found by the integer key the facts are stored in order
-    of (`column`): a key's zone maps are exact, where a string's keep only 8 bytes."""
-    return f"{column} = (select campaign_key from marts.campaigns where campaign_id = {campaign_id})"
-
-
-def on_campaign_keys(column: str, campaign_ids: str) -> str:
-    """As on_campaign_key, for a list of campaign ids."""
-    keys = f"select campaign_key from marts.campaigns where list_contains({campaign_ids}, campaign_id)"
-    return f"{column} in ({keys})"
-
-
-def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: bool = True) -> tuple[str, dict]:
+def build_query(
+    cohort: Cohort, keys: Mapping[str, int], scope_affiliate: str | None = None, ordered: bool = True
+) -> tuple[str, dict]:
     """SQL and bound parameters for the members of a cohort: their rows (COLUMNS)
     ordered by person_id, or, not `ordered`, only their person_id (for counting).
+
+    `keys` maps each of the cohort's campaigns to its integer key (`check` gives them):
+    the facts are stored in key order, and a key written into the SQL lets DuckDB skip
+    every other campaign's row groups by their zone maps (a string's keep 8 bytes; a
+    key looked up by a subquery made the planner join in another order, 2× slower).
 
     `scope_affiliate` limits the answer to one affiliate's people (an
     affiliate-scoped user); it is applied whatever the cohort says.
@@ -387,10 +382,11 @@ def build_query(cohort: Cohort, scope_affiliate: str | None = None, ordered: boo
         return _build_rungs_only(cohort, scope_affiliate, ordered)
     did_col = _first_column(cohort.did, cohort.include_machine_opens)
     several = len(cohort.campaign) > 1
-    params: dict = {"campaigns": list(cohort.campaign)} if several else {"campaign": cohort.campaign[0]}
+    params: dict = {}
+    wanted = ", ".join(str(int(keys[c])) for c in cohort.campaign)
 
     def on_campaigns(column: str) -> str:
-        return on_campaign_keys(column, "$campaigns") if several else on_campaign_key(column, "$campaign")
+        return f"{column} in ({wanted})" if several else f"{column} = {wanted}"
 
     where: list[str] = []
     not_col = None
@@ -523,12 +519,13 @@ def _person_filters(cohort: Cohort, scope_affiliate: str | None, params: dict) -
     return filters
 
 
-def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str | tuple[str, ...]) -> None:
-    """Every campaign named (one id or several) is in marts.campaigns."""
-    known = [c for (c,) in con.sql("select campaign_id from marts.campaigns order by 1").fetchall()]
+def check_campaign(con: duckdb.DuckDBPyConnection, campaign: str | tuple[str, ...]) -> dict[str, int]:
+    """Every campaign named (one id or several) is in marts.campaigns: their integer keys."""
+    known = dict(con.sql("select campaign_id, campaign_key from marts.campaigns order by 1").fetchall())
     for one in _campaigns(campaign):
         if one not in known:
-            raise CohortError("unknown_campaign", value=one, choices=known or ["none"])
+            raise CohortError("unknown_campaign", value=one, choices=list(known) or ["none"])
+    return {one: known[one] for one in _campaigns(campaign)}
 
 
 def check_ladder_days(con: duckdb.DuckDBPyConnection, cohort: Cohort) -> None:
@@ -544,21 +541,23 @@ def check_ladder_days(con: duckdb.DuckDBPyConnection, cohort: Cohort) -> None:
             raise CohortError("unknown_ladder_day", value=day, choices=kept or ["none"])
 
 
-def check(con: duckdb.DuckDBPyConnection, cohort: Cohort) -> None:
-    """The cohort's campaigns and kept days exist in this warehouse."""
-    check_campaign(con, cohort.campaign)
+def check(con: duckdb.DuckDBPyConnection, cohort: Cohort) -> dict[str, int]:
+    """The cohort's campaigns and kept days exist in this warehouse: the campaigns' integer keys
+    (what build_query takes)."""
+    keys = check_campaign(con, cohort.campaign)
     check_ladder_days(con, cohort)
+    return keys
 
 
 def count(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str | None = None) -> int:
     """How many people are in the cohort."""
-    check(con, cohort)
-    sql, params = build_query(cohort, scope_affiliate, ordered=False)
+    keys = check(con, cohort)
+    sql, params = build_query(cohort, keys, scope_affiliate, ordered=False)
     return con.execute(f"select count(*) from ({sql})", params).fetchall()[0][0]
 
 
 def members(con: duckdb.DuckDBPyConnection, cohort: Cohort, scope_affiliate: str | None = None) -> pa.Table:
     """The cohort's rows (COLUMNS), ordered by person_id."""
-    check(con, cohort)
-    sql, params = build_query(cohort, scope_affiliate)
+    keys = check(con, cohort)
+    sql, params = build_query(cohort, keys, scope_affiliate)
     return con.sql(sql, params=params).to_arrow_table()

@@ -283,7 +283,7 @@ def _rehash_sendgrid_ids(con: duckdb.DuckDBPyConnection) -> None:
     stale = con.execute(
         f"select count(*) from (select sg_event_id, _id_hash from raw.sendgrid_events limit 1) "
         f"where _id_hash is distinct from {ID_HASH}"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not stale:
         return
     con.begin()

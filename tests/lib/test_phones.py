@@ -45,3 +45,15 @@ def test_the_exchange_fast_path_agrees_with_the_full_parser():
     fast = dict(con.sql("select raw, e164 from _phones").fetchall())
     assert {n: fast[n] for n in numbers} == {n: phones.to_e164(n) for n in numbers}
     assert sum(v is not None for v in fast.values()) > 100  # both valid and invalid numbers were tried
+
+
+def test_the_prefix_table_is_the_installed_phonenumbers_own_answers():
+    """phones.PREFIX_TABLE holds what phonenumbers says of every NANP prefix: written for the
+    phonenumbers installed (after an upgrade: `uv run python -m pipelines.lib.phones`), and
+    agreeing with the parser on prefixes drawn at random and on every Barbados exchange."""
+    assert phones._prefix_table() is not None, "run: uv run python -m pipelines.lib.phones"
+    rng = random.Random(20261203)
+    drawn = rng.sample(phones.PREFIXES[:1_000_000], 3000) + phones.PREFIXES[1_000_000:][::7]
+    table = {p: phones.nanp_prefix_valid(p) for p in drawn}
+    assert table == {p: phones._parsed_prefix_valid(p) for p in drawn}
+    assert 100 < sum(table.values()) < len(drawn)  # valid and invalid prefixes both drawn
