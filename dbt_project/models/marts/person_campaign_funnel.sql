@@ -73,8 +73,8 @@ firsts as (
 
 select
     firsts.person_key,
-    firsts.campaign_key,
     campaigns.campaign_id,
+    firsts.campaign_key,
     -- incremental: the earlier of the new and the held time (least()
     -- skips nulls on DuckDB and Spark)
     {% if is_incremental() %}
