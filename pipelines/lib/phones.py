@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -107,7 +106,9 @@ def _prefix_table() -> bytes | None:
 
 
 def write_prefix_table(path: Path = PREFIX_TABLE) -> int:
-    """Ask phonenumbers about every prefix (on every core: ~1 min) and write the table; the valid ones."""
+    """Ask phonenumbers about every prefix (on every core: 12 s here) and write the table; the valid ones."""
+    from concurrent.futures import ProcessPoolExecutor  # only here: not on every import of ingest
+
     with ProcessPoolExecutor() as pool:
         valid = list(pool.map(_parsed_prefix_valid, PREFIXES, chunksize=10_000))
     bits = bytearray((len(PREFIXES) + 7) // 8)
