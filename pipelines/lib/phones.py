@@ -79,7 +79,14 @@ def _parsed_prefix_valid(prefix: str) -> bool:
 
 # Every prefix nanp_prefix gives, each a bit of PREFIX_TABLE: the 6-digit ones
 # (000000 … 999999), then Barbados' 7-digit ones (2460000 … 2469999).
-PREFIXES = [f"{i:06d}" for i in range(1_000_000)] + [f"246{i:04d}" for i in range(10_000)]
+PREFIX_COUNT = 1_010_000
+
+
+def all_prefixes() -> list[str]:
+    """Every prefix, in PREFIX_TABLE's order (built when asked: a million strings)."""
+    return [f"{i:06d}" for i in range(1_000_000)] + [f"246{i:04d}" for i in range(10_000)]
+
+
 PREFIX_TABLE = Path(__file__).with_name("nanp_prefixes.bin.gz")
 
 
@@ -100,7 +107,7 @@ def _prefix_table() -> bytes | None:
     except FileNotFoundError:
         return None
     header = _table_header()
-    if not data.startswith(header) or len(data) != len(header) + (len(PREFIXES) + 7) // 8:
+    if not data.startswith(header) or len(data) != len(header) + (PREFIX_COUNT + 7) // 8:
         return None
     return data[len(header) :]
 
@@ -110,8 +117,8 @@ def write_prefix_table(path: Path = PREFIX_TABLE) -> int:
     from concurrent.futures import ProcessPoolExecutor  # only here: not on every import of ingest
 
     with ProcessPoolExecutor() as pool:
-        valid = list(pool.map(_parsed_prefix_valid, PREFIXES, chunksize=10_000))
-    bits = bytearray((len(PREFIXES) + 7) // 8)
+        valid = list(pool.map(_parsed_prefix_valid, all_prefixes(), chunksize=10_000))
+    bits = bytearray((PREFIX_COUNT + 7) // 8)
     for index, ok in enumerate(valid):
         if ok:
             bits[index >> 3] |= 1 << (index & 7)
