@@ -14,11 +14,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.campaigns import parse_campaigns
+from pipelines.lib.campaigns import parse_registry
 
 
 def campaigns_json(landing: Path, out: Path) -> None:
-    campaigns, numbers = parse_campaigns(landing / "campaigns.yml")
+    campaigns, numbers, pages = parse_registry(landing / "campaigns.yml")
     rows = [
         {
             "id": c["campaign_id"],
@@ -28,6 +28,7 @@ def campaigns_json(landing: Path, out: Path) -> None:
             "sms_end": c["sms_sent_until"].isoformat() if c["sms_sent_until"] else None,
             "min_call_seconds": c["min_call_seconds"],
             "call_numbers": [n["number_e164"] for n in numbers if n["campaign_id"] == c["campaign_id"]],
+            "action_pages": [p["page_id"] for p in pages if p["campaign_id"] == c["campaign_id"]],
         }
         for c in campaigns
     ]

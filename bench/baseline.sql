@@ -34,6 +34,43 @@ select coalesce("Sid", sid) as sid, coalesce("ParentCallSid", parent_call_sid) a
 from read_csv('{landing}/twilio_calls/*.csv*', all_varchar = true, header = true,
               union_by_name = true, ignore_errors = true);
 
+-- Action Network actions: NDJSON of bare records, and API page bodies with
+-- the records under `_embedded`; the page's id field says the kind.
+create table actions as
+with pages as (
+    select unnest(json_extract(_embedded, '$.*[*]')) as rec
+    from read_json('{landing}/actionnetwork_actions/*/*.json', columns = {_embedded: 'JSON'},
+                   ignore_errors = true)
+)
+select identifiers[1] as action_id, created_date, modified_date, person_id, page_id, kind, status
+from (
+    select identifiers, created_date, modified_date, "action_network:person_id" as person_id,
+           coalesce("action_network:petition_id", "action_network:form_id",
+                    "action_network:event_id", "action_network:advocacy_campaign_id") as page_id,
+           case when "action_network:petition_id" is not null then 'signed'
+                when "action_network:form_id" is not null then 'submitted'
+                when "action_network:event_id" is not null then 'rsvped'
+                when "action_network:advocacy_campaign_id" is not null then 'wrote' end as kind,
+           status
+    from read_json('{landing}/actionnetwork_actions/*/*.ndjson', format = 'newline_delimited',
+                   ignore_errors = true,
+                   columns = {identifiers: 'VARCHAR[]', created_date: 'TIMESTAMP', modified_date: 'TIMESTAMP',
+                              "action_network:person_id": 'VARCHAR', "action_network:petition_id": 'VARCHAR',
+                              "action_network:form_id": 'VARCHAR', "action_network:event_id": 'VARCHAR',
+                              "action_network:advocacy_campaign_id": 'VARCHAR', status: 'VARCHAR'})
+    union all
+    select from_json(rec -> 'identifiers', '["VARCHAR"]'), try_cast(rec ->> 'created_date' as timestamp),
+           try_cast(rec ->> 'modified_date' as timestamp), rec ->> 'action_network:person_id',
+           coalesce(rec ->> 'action_network:petition_id', rec ->> 'action_network:form_id',
+                    rec ->> 'action_network:event_id', rec ->> 'action_network:advocacy_campaign_id'),
+           case when rec ->> 'action_network:petition_id' is not null then 'signed'
+                when rec ->> 'action_network:form_id' is not null then 'submitted'
+                when rec ->> 'action_network:event_id' is not null then 'rsvped'
+                when rec ->> 'action_network:advocacy_campaign_id' is not null then 'wrote' end,
+           rec ->> 'status'
+    from pages
+);
+
 create table campaigns as select * from read_json('{campaigns_json}');
 
 -- stage: normalise and join
@@ -84,6 +121,13 @@ join phone_ids p on p.phone = case when l.direction = 'inbound' then l.from_e164
 where l.status = 'completed' and l.duration >= n.min_call_seconds
   and (l.direction = 'inbound' or (l.direction = 'outbound-dial' and parent.direction = 'outbound-api'));
 
+create table action_events as
+select p.pid, c.id as campaign_id, a.kind as event, a.created_date as at_ts
+from (select distinct on (action_id) * from actions order by action_id, modified_date desc) a
+join (select id, unnest(action_pages) as page_id from campaigns) c on c.page_id = a.page_id
+join person_ids p on p.person_id = a.person_id
+where a.kind <> 'rsvped' or a.status = 'accepted';
+
 -- stage: funnel
 create table funnel as
 select pid, campaign_id,
@@ -92,11 +136,17 @@ select pid, campaign_id,
        min(at_ts) filter (where event = 'click') as first_clicked_at,
        min(at_ts) filter (where event = 'texted') as first_texted_at,
        min(at_ts) filter (where event = 'replied') as first_replied_at,
-       min(at_ts) filter (where event = 'called') as first_called_at
+       min(at_ts) filter (where event = 'called') as first_called_at,
+       min(at_ts) filter (where event = 'signed') as first_signed_at,
+       min(at_ts) filter (where event = 'submitted') as first_submitted_at,
+       min(at_ts) filter (where event = 'rsvped') as first_rsvped_at,
+       min(at_ts) filter (where event = 'wrote') as first_wrote_at,
+       min(at_ts) filter (where event in ('signed', 'submitted', 'rsvped', 'wrote', 'called')) as first_acted_at
 from (
     select pid, campaign_id, event, machine_open, at_ts from email_actions
     union all select pid, campaign_id, 'texted', false, sent_at from texts
     union all select pid, campaign_id, 'replied', false, sent_at from replies
     union all select pid, campaign_id, 'called', false, started_at from made_calls
+    union all select pid, campaign_id, event, false, at_ts from action_events
 )
 group by all;
