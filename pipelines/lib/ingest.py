@@ -23,9 +23,11 @@ all of its new files land (with their rejected rows) or nothing does.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import email.utils
+import gc
 import gzip
 import hashlib
 import io
@@ -529,14 +531,16 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     con.begin()
     try:
         try:
-            per_file = loader(con, paths, now, result)
+            with _collector_paused():
+                per_file = loader(con, paths, now, result)
         except _ReadCarefully:
             # A bulk read failed inside the transaction (which it aborts):
             # load again, each file checked before it is read.
             con.rollback()
             result = LoadResult(source, files_skipped=result.files_skipped)
             con.begin()
-            per_file = loader(con, paths, now, result, careful=True)
+            with _collector_paused():
+                per_file = loader(con, paths, now, result, careful=True)
         for path, sha in new:
             loaded, rejected = per_file.get(str(path), (0, 0))
             con.execute(
@@ -550,6 +554,21 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     finish(con)
     result.files_loaded = len(new)
     return result
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while a load builds its batches (memory is still freed
+    by reference counting). A load makes hundreds of thousands of small objects on their way
+    to Arrow, and each of the collector's passes walks them all: handing the 1M sample's 727k
+    Action Network records to Arrow took 1.7–4.2 s with it running, 0.2 s paused."""
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
 
 
 # --- reading files into a batch ---------------------------------------------
@@ -2079,12 +2098,15 @@ def _load_actions(con, files, now, result) -> dict:
     def flush() -> None:
         if not pending:
             return
+        # A file's name and kind are stored once (dictionary-encoded), the texts as one large
+        # buffer: building 726k small strings into a plain string column took 5 of a 12 s load.
+        which = pa.array([i for i, (_, _, lines, _) in enumerate(pending) for _ in lines], pa.int32())
         table = pa.table(
             {
-                "file": pa.array([f for f, _, lines, _ in pending for _ in lines], pa.string()),
+                "file": pa.DictionaryArray.from_arrays(which, pa.array([f for f, _, _, _ in pending])),
                 "line": pa.array([n for _, _, lines, _ in pending for n in lines], pa.int32()),
-                "kind": pa.array([k for _, k, lines, _ in pending for _ in lines], pa.string()),
-                "doc": pa.array([t for _, _, _, texts in pending for t in texts], pa.string()),
+                "kind": pa.DictionaryArray.from_arrays(which, pa.array([k for _, k, _, _ in pending])),
+                "doc": pa.array([t for _, _, _, texts in pending for t in texts], pa.large_string()),
             }
         )
         con.register("_act_docs_arrow", table)
