@@ -7,7 +7,8 @@
    each in its own process, measuring wall time and peak memory.
 3. Lands a new day (about 1% more events) and runs `rollcall run` again,
    then once more with nothing new (it should return at once, publishing nothing).
-4. Times cohort questions, p50/p95 over 20 runs each, as the CLI asks them
+4. Times cohort questions, p50/p95 over 60 runs each (enough that one slow run does
+   not make the p95), as the CLI asks them
    (a fresh read-only connection per question).
 5. Prints the table and writes it to bench/results.md with the date and machine.
 
@@ -15,7 +16,7 @@
 `--no-baseline` leaves the baseline out (at five times the default size it
 needs more memory than the machine has) and `--no-new-day` the new day.
 
-Usage: python bench/run.py [--people N] [--campaigns K] [--email-share F] [--runs 20]
+Usage: python bench/run.py [--people N] [--campaigns K] [--email-share F] [--runs 60]
                            [--gzip] [--no-baseline] [--no-new-day]
                            [--keep-warehouse FILE] [--results FILE]
 """
@@ -261,7 +262,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--campaigns", type=int, default=40)
     parser.add_argument("--email-share", type=float, default=0.3)
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--gzip", action="store_true", help="land the bulk exports gzip-compressed")
     parser.add_argument("--no-baseline", action="store_true", help="leave the baseline script out")
     parser.add_argument("--no-new-day", action="store_true", help="leave the new day out")
