@@ -64,24 +64,41 @@ counted_before as (
 
 ),
 
-weekly as (
+-- Each once-counted action's touchpoint its own row first, every other action's rows
+-- counted: a count(distinct) beside other aggregates makes DuckDB copy all 19M rows
+-- it reads (4.9 s against 3.9 s, the 1M sample's full build, the model alone).
+touchpoints as (
 
     select
         cast({{ dbt.date_trunc('week', 'actions.occurred_at') }} as date) as week,
         people.affiliate,
         actions.action,
-        count(*) as rows_,
-        count(distinct case
+        case
             when actions.action in {{ once }} and counted_before.touchpoint_id is null
                 then actions.touchpoint_id
-        end) as distinct_touchpoints,
+        end as once_touchpoint,
+        count(*) as rows_,
         max(actions.loaded_at) as loaded_through
     from actions
     inner join {{ ref('people') }} as people
         on actions.person_key = people.person_key
     left join counted_before
         on actions.touchpoint_id = counted_before.touchpoint_id
-    group by week, people.affiliate, actions.action
+    group by week, people.affiliate, actions.action, once_touchpoint
+
+),
+
+weekly as (
+
+    select
+        week,
+        affiliate,
+        action,
+        cast(sum(rows_) as {{ dbt.type_bigint() }}) as rows_,
+        count(once_touchpoint) as distinct_touchpoints,
+        max(loaded_through) as loaded_through
+    from touchpoints
+    group by week, affiliate, action
 
 ),
 
