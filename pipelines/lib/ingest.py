@@ -1583,16 +1583,19 @@ def _sendgrid_suspects(con, path: str) -> None:
     )
 
 
-def _sendgrid_whole_objects(checker, paths: list[str]) -> dict[str, int]:
-    """The plain NDJSON files whose every line is a JSON object (no blank line either), with their
-    line counts: one parallel pass of DuckDB's CSV reader over them all (no line numbers needed).
-    A file the CSV reader cannot read (bytes that are not UTF-8) is left out."""
+def _sendgrid_one_row_a_line(checker, paths: list[str]) -> dict[str, tuple[int, int]]:
+    """The plain NDJSON files with no blank line, with their line counts and how many of their
+    lines are not a JSON object: one parallel pass of DuckDB's CSV reader over them all (no line
+    numbers needed). DuckDB's typed JSON reader gives such a file one row a line (a row of nulls
+    for a line it cannot read); a blank line it skips. A file the CSV reader cannot read (bytes
+    that are not UTF-8) is left out."""
 
-    def whole(files: list[str]) -> dict[str, int] | None:
+    def whole(files: list[str]) -> dict[str, tuple[int, int]] | None:
         try:
             rows = checker.execute(
                 f"""
-                select filename, count(*), count(*) filter (where doc is null or not ({IS_OBJECT}))
+                select filename, count(*), count(*) filter (where doc is null or not ({NOT_BLANK})),
+                       count(*) filter (where not ({IS_OBJECT}))
                 from {_lines_of("$paths", filename=True)}
                 group by filename
                 """,
@@ -1600,7 +1603,7 @@ def _sendgrid_whole_objects(checker, paths: list[str]) -> dict[str, int]:
             ).fetchall()
         except duckdb.Error:
             return None
-        return {file: lines for file, lines, others in rows if not others}
+        return {file: (lines, others) for file, lines, blank, others in rows if not blank}
 
     found = whole(paths)
     if found is None:
@@ -1611,21 +1614,23 @@ def _sendgrid_whole_objects(checker, paths: list[str]) -> dict[str, int]:
 
 
 def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set[str]:
-    """The plain NDJSON exports whose every line is an event, landed in one parallel read: the files landed.
+    """The plain NDJSON exports with one typed row a line, landed in one parallel read: the files landed.
 
-    A file whose every line is a JSON object (`_sendgrid_whole_objects`) gets
-    one typed row a line, so its good rows can land in one read with every
-    other such file's, no line needing a number. A file with fewer good rows
-    than lines has rows to reject: those alone are found again, numbered,
-    in one typed read of that file (`_sendgrid_numbered_rejects`), its good
-    rows staying where the bulk read put them. Should the numbered read not
-    account for every line, the file's rows are taken out again and it is
-    read line by line like the others (`_sendgrid_aligned`).
+    A file with no blank line (`_sendgrid_one_row_a_line`) gets one typed row
+    a line, so its good rows can land in one read with every other such
+    file's, no line needing a number. A file with fewer good rows than lines
+    has rows to reject (a line that is not JSON among them): those alone are
+    found again, numbered, in one typed read of that file
+    (`_sendgrid_numbered_rejects`), its good rows staying where the bulk read
+    put them. Should the numbered read not account for every line once (a
+    line the typed reader took that is not JSON: the bulk read landed it),
+    the file's rows are taken out again and it is read line by line like the
+    others (`_sendgrid_aligned`).
     """
     if not lines:
         return set()
-    whole = _sendgrid_whole_objects(checker, list(lines))
-    candidates = [path for path, count in lines.items() if count and whole.get(path) == count]
+    shapes = _sendgrid_one_row_a_line(checker, list(lines))
+    candidates = [path for path, count in lines.items() if count and shapes.get(path, (0, 0))[0] == count]
     if not candidates:
         return set()
     params = {"paths": candidates, "now": now}
@@ -1641,7 +1646,7 @@ def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set
         path
         for path in candidates
         if good.get(path) != lines[path]
-        and not _sendgrid_numbered_rejects(con, path, lines[path], good.get(path, 0), now)
+        and not _sendgrid_numbered_rejects(con, path, lines[path], good.get(path, 0), shapes[path][1], now)
     ]
     if again:
         con.execute(
@@ -1651,16 +1656,23 @@ def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set
     return set(candidates) - set(again)
 
 
-def _sendgrid_numbered_rejects(con, path: str, lines: int, good: int, now: dt.datetime) -> bool:
-    """The rows of one landed whole-object file that the bulk read left out, rejected with their lines.
+def _sendgrid_numbered_rejects(
+    con, path: str, lines: int, good: int, suspects: int, now: dt.datetime
+) -> bool:
+    """The rows of one landed file that the bulk read left out, rejected with their lines.
 
-    The file's every line is a JSON object, so it has no suspect line and the
-    numbered read (`_sendgrid_aligned`) gives the same rows, in file order,
-    that the bulk read checked. True once the file's other `lines - good`
-    rows are rejected; False, nothing written, if the numbered read does not
-    give one row a line or finds another number to reject.
+    The file has no blank line, so the numbered read (`_sendgrid_aligned`)
+    gives the same rows, in file order, that the bulk read checked; a line
+    that is not a JSON object (`suspects` of them, found by DuckDB's CSV
+    reader with their lines, `_sendgrid_suspects`) is rejected whatever its
+    row holds. True once the file's other `lines - good` rows are rejected;
+    False, nothing written, if the numbered read does not give one row a line
+    or finds another number to reject.
     """
-    con.execute("create or replace temp table _sg_suspect (line bigint, doc varchar)")
+    if suspects:
+        _sendgrid_suspects(con, path)
+    else:
+        con.execute("create or replace temp table _sg_suspect (line bigint, doc varchar)")
     lined = _sendgrid_aligned(con, path, lines)
     params = {"path": path, "now": now}
     if lined is None or _sendgrid_rejects_of(con, _sendgrid_checked(lined), params) != lines - good:
