@@ -1584,18 +1584,19 @@ def _sendgrid_suspects(con, path: str) -> None:
 
 
 def _sendgrid_one_row_a_line(checker, paths: list[str]) -> dict[str, tuple[int, int]]:
-    """The plain NDJSON files with no blank line, with their line counts and how many of their
+    """The plain NDJSON files with no empty line, with their line counts and how many of their
     lines are not a JSON object: one parallel pass of DuckDB's CSV reader over them all (no line
     numbers needed). DuckDB's typed JSON reader gives such a file one row a line (a row of nulls
-    for a line it cannot read); a blank line it skips. A file the CSV reader cannot read (bytes
-    that are not UTF-8) is left out."""
+    for a line it cannot read) unless a line is only spaces, which it skips: the numbered read
+    finds that out (`_sendgrid_numbered_rejects`). Trimming every line here would double the
+    pass. A file the CSV reader cannot read (bytes that are not UTF-8) is left out."""
 
     def whole(files: list[str]) -> dict[str, tuple[int, int]] | None:
         try:
             rows = checker.execute(
                 f"""
-                select filename, count(*), count(*) filter (where doc is null or not ({NOT_BLANK})),
-                       count(*) filter (where not ({IS_OBJECT}))
+                select filename, count(*), count(doc),
+                       count(*) filter (where doc is null or not ({IS_OBJECT}))
                 from {_lines_of("$paths", filename=True)}
                 group by filename
                 """,
@@ -1603,7 +1604,7 @@ def _sendgrid_one_row_a_line(checker, paths: list[str]) -> dict[str, tuple[int, 
             ).fetchall()
         except duckdb.Error:
             return None
-        return {file: (lines, others) for file, lines, blank, others in rows if not blank}
+        return {file: (lines, others) for file, lines, filled, others in rows if filled == lines}
 
     found = whole(paths)
     if found is None:
@@ -1616,7 +1617,7 @@ def _sendgrid_one_row_a_line(checker, paths: list[str]) -> dict[str, tuple[int, 
 def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set[str]:
     """The plain NDJSON exports with one typed row a line, landed in one parallel read: the files landed.
 
-    A file with no blank line (`_sendgrid_one_row_a_line`) gets one typed row
+    A file with no empty line (`_sendgrid_one_row_a_line`) gets one typed row
     a line, so its good rows can land in one read with every other such
     file's, no line needing a number. A file with fewer good rows than lines
     has rows to reject (a line that is not JSON among them): those alone are
@@ -1661,7 +1662,7 @@ def _sendgrid_numbered_rejects(
 ) -> bool:
     """The rows of one landed file that the bulk read left out, rejected with their lines.
 
-    The file has no blank line, so the numbered read (`_sendgrid_aligned`)
+    The file has no empty line, so the numbered read (`_sendgrid_aligned`)
     gives the same rows, in file order, that the bulk read checked; a line
     that is not a JSON object (`suspects` of them, found by DuckDB's CSV
     reader with their lines, `_sendgrid_suspects`) is rejected whatever its

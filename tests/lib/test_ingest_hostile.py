@@ -428,10 +428,10 @@ def test_an_ndjson_export_rejects_its_bad_lines_at_their_line_whoever_reads_it(c
     assert (result.rows_loaded, result.rows_rejected) == (3, 5)
 
 
-def test_an_export_with_no_blank_line_lands_with_the_others_and_rejects_its_bad_lines_at_their_line(
+def test_an_export_with_no_empty_line_lands_with_the_others_and_rejects_its_bad_lines_at_their_line(
     con, tmp_path
 ):
-    # No blank line: DuckDB's typed reader gives each file one row a line, so
+    # No empty line: DuckDB's typed reader gives each file one row a line, so
     # both land in one read with the clean export and only their rejects are
     # found again, numbered, each at its line with its reason.
     bad = [
@@ -446,10 +446,13 @@ def test_an_export_with_no_blank_line_lands_with_the_others_and_rejects_its_bad_
     land(tmp_path, "sendgrid", "a-bad-lines.ndjson", "\n".join(bad) + "\n")
     land(tmp_path, "sendgrid", "b-trailing-comma.ndjson", f"{event(5)}\n{event(6)},\n{event(7)}\n")
     land(tmp_path, "sendgrid", "c-clean.ndjson", f"{event(8)}\n{event(9)}\n")
+    # a line of spaces only: the typed reader skips it, so this one is read line by line
+    land(tmp_path, "sendgrid", "d-spaces.ndjson", f"{event(10)}\n   \n{event(11)}\n")
     result = ingest.load_source(con, tmp_path, "sendgrid")
     landed = con.sql("select sg_event_id, regexp_extract(_source_file, '[^/]+$') from raw.sendgrid_events")
     assert sorted(landed.fetchall()) == [
-        ("ev1", "a-bad-lines.ndjson"), ("ev4", "a-bad-lines.ndjson"), ("ev5", "b-trailing-comma.ndjson"),
+        ("ev1", "a-bad-lines.ndjson"), ("ev10", "d-spaces.ndjson"), ("ev11", "d-spaces.ndjson"),
+        ("ev4", "a-bad-lines.ndjson"), ("ev5", "b-trailing-comma.ndjson"),
         ("ev7", "b-trailing-comma.ndjson"), ("ev8", "c-clean.ndjson"), ("ev9", "c-clean.ndjson"),
     ]  # fmt: skip
     assert rejected(con, "sendgrid") == [
@@ -460,7 +463,7 @@ def test_an_export_with_no_blank_line_lands_with_the_others_and_rejects_its_bad_
         ("a-bad-lines.ndjson", 7, "missing sg_event_id"),
         ("b-trailing-comma.ndjson", 2, "bad JSON"),
     ]
-    assert (result.rows_loaded, result.rows_rejected) == (6, 6)
+    assert (result.rows_loaded, result.rows_rejected) == (8, 6)
 
 
 def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_path):
