@@ -1395,13 +1395,13 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
         except duckdb.Error:
             return None
 
-    # NDJSON exports (nearly all the events): those with nothing to reject
-    # land together in one parallel read (`_sendgrid_bulk`); each of the
-    # others is read once, file by file: DuckDB's JSON reader types the
-    # events and its CSV reader numbers the lines, so every rejected event
-    # keeps its physical line. A file with a carriage return, a byte-order
-    # mark or bytes that are not UTF-8 goes to Python. Only if DuckDB fails
-    # on a file is the load done again, carefully.
+    # NDJSON exports (nearly all the events): those with no empty line land
+    # together in one parallel read (`_sendgrid_bulk`), their rows to reject
+    # found again, numbered; each of the others is read once, file by file:
+    # DuckDB's JSON reader types the events and its CSV reader numbers the
+    # lines, so every rejected event keeps its physical line. A file with a
+    # carriage return, a byte-order mark or bytes that are not UTF-8 goes to
+    # Python. Only if DuckDB fails on a file is the load done again, carefully.
     if ndjson and not careful:
         shapes = dict(zip(ndjson, _each_file(_line_shape, ndjson), strict=True))
         try:
