@@ -3,7 +3,8 @@
     uv run python bench/floor.py [EXPORT.ndjson ...]
 
 Reads NDJSON exports (by default the three largest of the 1M bench sample)
-the way rollcall's ingest does, one step at a time, and the way the baseline
+the way rollcall's ingest reads a file it cannot give to its one bulk read (an
+export with an empty line), one step at a time, and the way the baseline
 does (one typed read written straight into a table), and prints microseconds
 per event for each step: the measured floor of a careful ingest on this
 machine. Each step is needed for a rule: the line numbers of rejected rows
