@@ -41,16 +41,11 @@ with pages as (
     select unnest(json_extract(_embedded, '$.*[*]')) as rec
     from read_json('{landing}/actionnetwork_actions/*/*.json', columns = {_embedded: 'JSON'},
                    ignore_errors = true)
-)
-select identifiers[1] as action_id, created_date, modified_date, person_id, page_id, kind, status
-from (
+),
+records as (
     select identifiers, created_date, modified_date, "action_network:person_id" as person_id,
-           coalesce("action_network:petition_id", "action_network:form_id",
-                    "action_network:event_id", "action_network:advocacy_campaign_id") as page_id,
-           case when "action_network:petition_id" is not null then 'signed'
-                when "action_network:form_id" is not null then 'submitted'
-                when "action_network:event_id" is not null then 'rsvped'
-                when "action_network:advocacy_campaign_id" is not null then 'wrote' end as kind,
+           "action_network:petition_id" as petition_id, "action_network:form_id" as form_id,
+           "action_network:event_id" as event_id, "action_network:advocacy_campaign_id" as letter_id,
            status
     from read_json('{landing}/actionnetwork_actions/*/*.ndjson', format = 'newline_delimited',
                    ignore_errors = true,
@@ -61,15 +56,18 @@ from (
     union all
     select from_json(rec -> 'identifiers', '["VARCHAR"]'), try_cast(rec ->> 'created_date' as timestamp),
            try_cast(rec ->> 'modified_date' as timestamp), rec ->> 'action_network:person_id',
-           coalesce(rec ->> 'action_network:petition_id', rec ->> 'action_network:form_id',
-                    rec ->> 'action_network:event_id', rec ->> 'action_network:advocacy_campaign_id'),
-           case when rec ->> 'action_network:petition_id' is not null then 'signed'
-                when rec ->> 'action_network:form_id' is not null then 'submitted'
-                when rec ->> 'action_network:event_id' is not null then 'rsvped'
-                when rec ->> 'action_network:advocacy_campaign_id' is not null then 'wrote' end,
-           rec ->> 'status'
+           rec ->> 'action_network:petition_id', rec ->> 'action_network:form_id',
+           rec ->> 'action_network:event_id', rec ->> 'action_network:advocacy_campaign_id', rec ->> 'status'
     from pages
-);
+)
+select identifiers[1] as action_id, created_date, modified_date, person_id,
+       coalesce(petition_id, form_id, event_id, letter_id) as page_id,
+       case when petition_id is not null then 'signed'
+            when form_id is not null then 'submitted'
+            when event_id is not null then 'rsvped'
+            when letter_id is not null then 'wrote' end as kind,
+       status
+from records;
 
 create table campaigns as select * from read_json('{campaigns_json}');
 

@@ -530,16 +530,15 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
     paths = [p for p, _ in new]
     con.begin()
     try:
-        try:
-            with _collector_paused():
+        with _collector_paused():
+            try:
                 per_file = loader(con, paths, now, result)
-        except _ReadCarefully:
-            # A bulk read failed inside the transaction (which it aborts):
-            # load again, each file checked before it is read.
-            con.rollback()
-            result = LoadResult(source, files_skipped=result.files_skipped)
-            con.begin()
-            with _collector_paused():
+            except _ReadCarefully:
+                # A bulk read failed inside the transaction (which it aborts):
+                # load again, each file checked before it is read.
+                con.rollback()
+                result = LoadResult(source, files_skipped=result.files_skipped)
+                con.begin()
                 per_file = loader(con, paths, now, result, careful=True)
         for path, sha in new:
             loaded, rejected = per_file.get(str(path), (0, 0))
@@ -1624,9 +1623,9 @@ def _sendgrid_bulk(con, checker, lines: dict[str, int], now: dt.datetime) -> set
     found again, numbered, in one typed read of that file
     (`_sendgrid_numbered_rejects`), its good rows staying where the bulk read
     put them. Should the numbered read not account for every line once (a
-    line the typed reader took that is not JSON: the bulk read landed it),
-    the file's rows are taken out again and it is read line by line like the
-    others (`_sendgrid_aligned`).
+    line of spaces only, which the typed reader skips, or any line the two
+    readers disagree on), the file's rows are taken out again and it is read
+    line by line like the others (`_sendgrid_lined`).
     """
     if not lines:
         return set()
@@ -2111,14 +2110,12 @@ def _load_actions(con, files, now, result) -> dict:
     def flush() -> None:
         if not pending:
             return
-        # A file's name and kind are held once (dictionary-encoded), not once a record.
-        which = pa.array([i for i, (_, _, lines, _) in enumerate(pending) for _ in lines], pa.int32())
         table = pa.table(
             {
-                "file": pa.DictionaryArray.from_arrays(which, pa.array([f for f, _, _, _ in pending])),
+                "file": pa.array([f for f, _, lines, _ in pending for _ in lines], pa.string()),
                 "line": pa.array([n for _, _, lines, _ in pending for n in lines], pa.int32()),
-                "kind": pa.DictionaryArray.from_arrays(which, pa.array([k for _, k, _, _ in pending])),
-                "doc": pa.array([t for _, _, _, texts in pending for t in texts], pa.large_string()),
+                "kind": pa.array([k for _, k, lines, _ in pending for _ in lines], pa.string()),
+                "doc": pa.array([t for _, _, _, texts in pending for t in texts], pa.string()),
             }
         )
         con.register("_act_docs_arrow", table)

@@ -79,12 +79,13 @@ def _parsed_prefix_valid(prefix: str) -> bool:
 
 # Every prefix nanp_prefix gives, each a bit of PREFIX_TABLE: the 6-digit ones
 # (000000 … 999999), then Barbados' 7-digit ones (2460000 … 2469999).
-PREFIX_COUNT = 1_010_000
+_SIX_DIGIT, _BARBADOS = 1_000_000, 10_000
+PREFIX_COUNT = _SIX_DIGIT + _BARBADOS
 
 
 def all_prefixes() -> list[str]:
     """Every prefix, in PREFIX_TABLE's order (built when asked: a million strings)."""
-    return [f"{i:06d}" for i in range(1_000_000)] + [f"246{i:04d}" for i in range(10_000)]
+    return [f"{i:06d}" for i in range(_SIX_DIGIT)] + [f"246{i:04d}" for i in range(_BARBADOS)]
 
 
 PREFIX_TABLE = Path(__file__).with_name("nanp_prefixes.bin.gz")
