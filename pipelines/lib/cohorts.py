@@ -396,25 +396,6 @@ def build_query(
         not_col = _first_column(cohort.did_not, cohort.include_machine_opens)
         if cohort.within_days is None:
             where.append("a.not_at is null")
-        else:
-            params["within_days"] = cohort.within_days
-            # The actions B is made of (marts.action_meanings): opened is a human open
-            # (opened_any adds machine opens, their own action), acted any of five.
-            params["did_not_meaning"] = _meaning(cohort.did_not, cohort.include_machine_opens)
-            # No B at a time t with A <= t <= A + N days. The first B decides,
-            # unless it came before A: then a later B may still fall inside.
-            where.append(
-                f"""(a.not_at is null
-                     or a.not_at > a.did_at + $within_days * interval 1 day
-                     or (a.not_at < a.did_at and not exists (
-                         select 1 from marts.campaign_touchpoints t
-                         where t.person_key = a.person_key and {on_campaigns("t.campaign_key")}
-                           and t.action in (
-                               select m.action from marts.action_meanings m
-                               where m.meaning = $did_not_meaning)
-                           and t.occurred_at >= a.did_at
-                           and t.occurred_at <= a.did_at + $within_days * interval 1 day)))"""
-            )
     # Every funnel person is a person (funnel rows come from matched people
     # only), so a bare count joins nothing.
     joins = _filter_joins(cohort, scope_affiliate, params, where, ordered)
@@ -432,6 +413,29 @@ def build_query(
             select person_key, {did_col} as did_at, {not_col or "null"} as not_at
             from marts.person_campaign_funnel
             where {on_campaigns("campaign_key")} and {did_col} is not null"""
+    if cohort.did_not is not None and cohort.within_days is not None:
+        params["within_days"] = cohort.within_days
+        # The actions B is made of (marts.action_meanings): opened is a human open
+        # (opened_any adds machine opens, their own action), acted any of five.
+        params["did_not_meaning"] = _meaning(cohort.did_not, cohort.include_machine_opens)
+        # No B at a time t with A <= t <= A + N days. The first B decides, unless
+        # it came before A: then a later B may still fall inside, which only the
+        # touchpoints tell. Those few people are looked up on their own (asked of
+        # every row, DuckDB grouped all of them first: 19.6 ms against 14.1 ms).
+        firsts = f"""
+            with f as not materialized ({firsts})
+            select person_key, did_at, not_at from f
+            where f.not_at is null or f.not_at > f.did_at + $within_days * interval 1 day
+            union all
+            select person_key, did_at, not_at from f
+            where f.not_at < f.did_at and not exists (
+                select 1 from marts.campaign_touchpoints t
+                where t.person_key = f.person_key and {on_campaigns("t.campaign_key")}
+                  and t.action in (
+                      select m.action from marts.action_meanings m
+                      where m.meaning = $did_not_meaning)
+                  and t.occurred_at >= f.did_at
+                  and t.occurred_at <= f.did_at + $within_days * interval 1 day)"""
     return _assemble(firsts, joins, where, ordered), params
 
 
