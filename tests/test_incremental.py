@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.defs.transform import assets as transform_assets
-from pipelines.defs.transform.assets import full_refresh_reason, models_sha256
+from pipelines.defs.transform.assets import full_refresh_reason, models_sha256, unchanged_models
 from pipelines.defs.transform.project import DBT, DBT_DIR
 from pipelines.lib import warehouse as wh
 from pipelines.lib.ingest import load_source
@@ -391,6 +391,40 @@ def test_a_group_resubscribe_a_day_after_the_unsubscribe_equals_a_full_rebuild(b
         "p-bruno": (True, None),  # the same group's resubscribe undoes it
         "p-fay": (False, "group_unsubscribe"),  # another group's does not
     }
+
+
+def test_a_day_of_email_alone_leaves_the_models_no_new_file_reaches_and_equals_a_full_rebuild(
+    built, tmp_path
+):
+    # One SendGrid export lands, nothing else: the people, call, text and action
+    # models read nothing new and dbt leaves them (and their tests) as they are.
+    landing, warehouse = copy_built(built, tmp_path)
+    left: list[list[str]] = []
+
+    def recorded(con, manifest):
+        left.append([uid.split(".")[-1] for uid in unchanged_models(con, manifest)])
+        return [f"model.rollcall.{name}" for name in left[-1]]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(transform_assets, "unchanged_models", recorded)
+        (landing / "sendgrid" / "post-101.json").write_text(json.dumps(SUPPRESSIONS_DAY))
+        run_all(landing, warehouse)
+    [names] = left
+    assert {
+        "people",
+        "stg_twilio__calls",
+        "int_call_legs",
+        "int_sms_messages",
+        "int_action_network_actions",
+    } <= set(names)
+    assert not {
+        "stg_sendgrid__events",
+        "campaign_touchpoints",
+        "person_campaign_funnel",
+        "reachability",
+    } & set(names)
+    _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
+    assert _email_reach(warehouse)["p-alice"] == (False, "unsubscribe")
 
 
 def test_a_changed_person_or_campaigns_yml_rebuilds_fully_and_equals_a_full_rebuild(built, tmp_path):

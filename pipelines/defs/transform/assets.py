@@ -1,5 +1,6 @@
 """dbt models as Dagster assets, and the publish step that makes them readable."""
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,11 +52,28 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     args = ["build", "--exclude-resource-type", "unit_test"]
     # Incremental builds: the event models absorb new events and new people;
     # anything else rebuilds from scratch (see full_refresh_reason).
+    manifest = json.loads(Path(rollcall_project.manifest_path).read_text())
     with warehouse.connect() as con:
         reason = full_refresh_reason(con, models)
+        unchanged = [] if reason else unchanged_models(con, manifest)
     if reason:
         context.log.info(f"dbt full refresh: {reason}")
         args.append("--full-refresh")
+    if unchanged:
+        # Their tests go with them (dbt's indirect selection).
+        # One value, names apart by spaces: how dagster-dbt reads an --exclude it merges with its own.
+        args += ["--exclude", " ".join(manifest["nodes"][uid]["name"] for uid in unchanged)]
+        context.log.info(f"dbt leaves {len(unchanged)} models as they are: none of their sources changed")
+    # As an earlier build left them, and still right: the assets after them (the publish) run on.
+    # First, parents before children (Dagster's rule): no model dbt builds now is a parent of one.
+    translator = Translator()
+    for uid in unchanged:
+        key = translator.get_asset_key(manifest["nodes"][uid])
+        yield dg.Output(
+            None,
+            output_name=context.assets_def.get_output_name_for_asset_key(key),
+            metadata={"unchanged": "none of its sources changed since the last build"},
+        )
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation)
@@ -94,21 +112,25 @@ _PEOPLE_STEALING_MATCHES = """
 """
 
 
-def full_refresh_reason(con, models: str | None = None) -> str | None:
-    """Why dbt must rebuild every model from scratch, or None when an incremental build is exact."""
+def _last_build(con) -> tuple | None:
+    """The last completed build's (campaigns_sha256, built_at, models_sha256), from the build log
+    (dbt_project/macros/incremental.sql, record_build, its one writer), or None."""
     # A log from before models_sha256 was kept counts as no log.
     has_log = con.execute(
         "select count(*) from information_schema.columns where table_schema = 'intermediate' "
         "and table_name = 'dbt_build_log' and column_name = 'models_sha256'"
     ).fetchone()[0]
-    last = (
-        con.execute(
-            "select campaigns_sha256, built_at, models_sha256 from intermediate.dbt_build_log "
-            "order by built_at desc limit 1"
-        ).fetchone()
-        if has_log
-        else None
-    )
+    if not has_log:
+        return None
+    return con.execute(
+        "select campaigns_sha256, built_at, models_sha256 from intermediate.dbt_build_log "
+        "order by built_at desc limit 1"
+    ).fetchone()
+
+
+def full_refresh_reason(con, models: str | None = None) -> str | None:
+    """Why dbt must rebuild every model from scratch, or None when an incremental build is exact."""
+    last = _last_build(con)
     if last is None:
         return "no completed build to add to"
     campaigns = con.execute(
@@ -126,6 +148,72 @@ def full_refresh_reason(con, models: str | None = None) -> str | None:
     if people_since and con.execute(_PEOPLE_STEALING_MATCHES, [last[1]]).fetchone()[0]:
         return "a person's email or phone changed under already-matched events"
     return None
+
+
+def changed_sources(con, manifest: dict, since) -> list[str]:
+    """The dbt sources (unique ids) with a row loaded after `since`.
+
+    Every raw table stamps its rows when they load (`_loaded_at`; `loaded_at` for the
+    ingest's own ledgers), and a replaced row (a person exported again) is a new row:
+    a table with no row newer than `since` is as the last build read it. A table with
+    no such stamp counts as changed.
+    """
+    stamps = dict(
+        con.execute(
+            "select table_name, max(column_name) from information_schema.columns "
+            "where table_catalog = 'raw' and column_name in ('_loaded_at', 'loaded_at') group by 1"
+        ).fetchall()
+    )
+    changed = []
+    for uid, source in manifest["sources"].items():
+        table, column = source["identifier"], stamps.get(source["identifier"])
+        if (
+            column is None
+            or con.execute(
+                f'select exists (select 1 from raw."{table}" where "{column}" > ?)', [since]
+            ).fetchone()[0]
+        ):
+            changed.append(uid)
+    return changed
+
+
+def unchanged_models(con, manifest: dict) -> list[str]:
+    """The models of rollcall_dbt_models (unique ids, parents first) that no source changed
+    since the last completed build reaches: an incremental build leaves them, and their tests, as they are.
+
+    A model's rows are a function of what it reads (no model reads the clock: the
+    ladder's "today" is the latest event's day), so a model none of whose sources
+    changed would be rebuilt into itself. Models built from macros alone (the meanings
+    and rungs) change only with the models, which is a full refresh.
+    """
+    last = _last_build(con)
+    if last is None:
+        return []
+    reached, todo = set(), list(changed_sources(con, manifest, last[1]))
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                todo.append(child)
+    left = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and not node["original_file_path"].startswith("models/segments/")
+        and uid not in reached
+    }
+    ordered: list[str] = []  # parents before children
+
+    def visit(uid: str) -> None:
+        if uid in left:
+            left.discard(uid)
+            for parent in sorted(manifest["parent_map"].get(uid, [])):
+                visit(parent)
+            ordered.append(uid)
+
+    for uid in sorted(left):
+        visit(uid)
+    return ordered
 
 
 MARTS = [key for key in rollcall_dbt_models.keys if key.path[0] == "marts"]
