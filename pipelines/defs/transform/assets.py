@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pipelines.defs.ingest import assets as ingest_assets
 from pipelines.defs.resources import Landing, Warehouse
 from pipelines.defs.transform.project import keep_partial_parse, rollcall_project
 from pipelines.lib import runstate
@@ -153,10 +154,12 @@ def full_refresh_reason(con, models: str | None = None) -> str | None:
 def changed_sources(con, manifest: dict, since) -> list[str]:
     """The dbt sources (unique ids) with a row loaded after `since`.
 
-    Every raw table stamps its rows when they load (`_loaded_at`; `loaded_at` for the
-    ingest's own ledgers), and a replaced row (a person exported again) is a new row:
-    a table with no row newer than `since` is as the last build read it. A table with
-    no such stamp counts as changed.
+    Every raw table of events or people stamps its rows when they load (`_loaded_at`;
+    `loaded_at` for the ingest's own ledgers), and a replaced row (a person exported
+    again) is a new row: a table with no row newer than `since` is as the last build
+    read it. The campaign tables, replaced whole, have no stamp of their own: the
+    ledger's row for the campaigns.yml they came from (`raw.loaded_files`) is theirs.
+    A table with neither counts as changed.
     """
     stamps = dict(
         con.execute(
@@ -164,15 +167,20 @@ def changed_sources(con, manifest: dict, since) -> list[str]:
             "where table_catalog = 'raw' and column_name in ('_loaded_at', 'loaded_at') group by 1"
         ).fetchall()
     )
+    ledger = {table: source for source, (_, tables) in ingest_assets.SOURCES.items() for table in tables}
     changed = []
     for uid, source in manifest["sources"].items():
-        table, column = source["identifier"], stamps.get(source["identifier"])
-        if (
-            column is None
-            or con.execute(
-                f'select exists (select 1 from raw."{table}" where "{column}" > ?)', [since]
-            ).fetchone()[0]
-        ):
+        table = source["identifier"]
+        if table in stamps:
+            query = f'select exists (select 1 from raw."{table}" where "{stamps[table]}" > ?)'
+            args = [since]
+        elif table in ledger:
+            query = "select exists (select 1 from raw.loaded_files where source = ? and loaded_at > ?)"
+            args = [ledger[table], since]
+        else:
+            changed.append(uid)
+            continue
+        if con.execute(query, args).fetchone()[0]:
             changed.append(uid)
     return changed
 
