@@ -13,6 +13,13 @@ acted as (
         max(case when first_called_at is not null then 1 else 0 end) as called,
         max(case when first_acted_at is not null then 1 else 0 end) as acted
     from {{ ref('person_campaign_funnel') }}
+    -- a row with none of the four adds nothing (a person with no such row
+    -- counts 0 below): 3.8M of 12.7M funnel rows at 1M people, 0.9 -> 0.6 s
+    where
+        first_opened_at is not null
+        or first_clicked_at is not null
+        or first_called_at is not null
+        or first_acted_at is not null
     group by person_key
 
 )
