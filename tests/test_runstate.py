@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
+
 from pipelines.lib import runstate
-from pipelines.run import run_all
+from pipelines.run import log_path, run_all
 from tests.conftest import copy_built
 
 
@@ -40,6 +42,22 @@ def test_a_file_touched_or_landed_makes_the_run_look_again(built, tmp_path):
     )
     done = run_all(landing, warehouse)
     assert done.published and not run_all(landing, warehouse).published
+
+
+def test_a_touched_file_with_nothing_new_in_it_does_not_start_dbt(built, tmp_path):
+    # The run looks (the file's time changed), finds no row loaded since the last build,
+    # and leaves every model as it is (pipelines/defs/transform/assets.py, unchanged_models).
+    landing, warehouse = copy_built(built, tmp_path)
+    run_all(landing, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        funnel = con.sql("select * from marts.person_campaign_funnel order by all").fetchall()
+    post = next((landing / "sendgrid").iterdir())
+    os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
+    assert run_all(landing, warehouse).published
+    # the run's own log (replaced each run)
+    assert "dbt not started: every model is as the last build left it" in log_path(warehouse).read_text()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.sql("select * from marts.person_campaign_funnel order by all").fetchall() == funnel
 
 
 def test_changed_models_or_segments_make_the_run_look_again(built, tmp_path, monkeypatch):

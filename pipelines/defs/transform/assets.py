@@ -75,6 +75,11 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
             output_name=context.assets_def.get_output_name_for_asset_key(key),
             metadata={"unchanged": "none of its sources changed since the last build"},
         )
+    if len(unchanged) == len(_asset_models(manifest)):
+        # Only files nothing reads changed (a file touched, a segments.yml edited): dbt would
+        # start (~4 s) to build nothing.
+        context.log.info("dbt not started: every model is as the last build left it")
+        return
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation)
@@ -185,6 +190,15 @@ def changed_sources(con, manifest: dict, since) -> list[str]:
     return changed
 
 
+def _asset_models(manifest: dict) -> set[str]:
+    """The models rollcall_dbt_models builds (unique ids): all but models/segments."""
+    return {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and not node["original_file_path"].startswith("models/segments/")
+    }
+
+
 def unchanged_models(con, manifest: dict) -> list[str]:
     """The models of rollcall_dbt_models (unique ids, parents first) that no source changed
     since the last completed build reaches: an incremental build leaves them, and their tests, as they are.
@@ -203,13 +217,7 @@ def unchanged_models(con, manifest: dict) -> list[str]:
             if child not in reached:
                 reached.add(child)
                 todo.append(child)
-    left = {
-        uid
-        for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "model"
-        and not node["original_file_path"].startswith("models/segments/")
-        and uid not in reached
-    }
+    left = _asset_models(manifest) - reached
     ordered: list[str] = []  # parents before children
 
     def visit(uid: str) -> None:
