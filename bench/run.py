@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -215,77 +216,68 @@ def cohort_timings(warehouse: Path, runs: int) -> list[tuple]:
         pacsv.write_csv(table, out)
         return table.num_rows
 
-    def p50_p95(times: list[float]) -> tuple[float, float]:
-        times = sorted(times)
-        return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    def fresh(question) -> tuple[float, float]:
+        """p50/p95 of `question(con)` as one `rollcall cohort` call asks it: opening the file first."""
 
-    results = []
-    # The floor under every fresh-connection time: DuckDB opening the file, no
-    # question asked; and under that, a DuckDB database started with no file at
-    # all (registering its built-in extensions' functions), which no reader avoids.
-    started_only, opened = [], []
-    for _ in range(runs):
-        started = time.perf_counter()
-        duckdb.connect().close()
-        started_only.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        with connect_read(warehouse) as con:
-            pass
-        opened.append((time.perf_counter() - started) * 1000)
-    results.append(("start DuckDB in memory, no file, no question", None, None, *p50_p95(started_only), None))
-    results.append(
-        ("open and close the published file, no question (the floor)", None, None, *p50_p95(opened), None)
-    )
+        def once() -> None:
+            with connect_read(warehouse) as con:
+                question(con)
+
+        return _p50_p95(runs, once)
+
+    with connect_read(warehouse) as con:
+        total_people = con.sql("select count(*) from marts.people").fetchall()[0][0]
+    results = [
+        # The floor under every fresh-connection time: DuckDB opening the file, no
+        # question asked; and under that, a DuckDB database started with no file at
+        # all (registering its built-in extensions' functions), which no reader avoids.
+        (
+            "start DuckDB in memory, no file, no question",
+            None,
+            None,
+            *_p50_p95(runs, lambda: duckdb.connect().close()),
+            None,
+        ),
+        ("open and close the published file, no question (the floor)", None, None, *fresh(_nothing), None),
+    ]
     for label, question, kind in questions:
-        cohort = cohorts.Cohort(campaign=campaign, **question)
+        asked = functools.partial(ask, cohort=cohorts.Cohort(campaign=campaign, **question), kind=kind)
         # As the dashboard asks: on a connection already open to the published file.
         with connect_read(warehouse) as con:
-            size = ask(con, cohort, kind)
-            warm = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                ask(con, cohort, kind)
-                warm.append((time.perf_counter() - started) * 1000)
-        # As one `rollcall cohort` call asks: opening the file first.
-        fresh = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            with connect_read(warehouse) as con:
-                ask(con, cohort, kind)
-            fresh.append((time.perf_counter() - started) * 1000)
-        results.append((label, *p50_p95(warm), *p50_p95(fresh), size))
+            size = asked(con)
+            warm = _p50_p95(runs, functools.partial(asked, con))
+        results.append((label, *warm, *fresh(asked), size))
         if kind == "rows":
-            results.append(_rows_floor(warehouse, size, runs, out, p50_p95))
+            # The floor under it: about as many people's rows (COLUMNS) read from marts.people
+            # and written to CSV the same way, no campaign, join or order. A cohort's people sit
+            # in every row group of marts.people, so any slice of the same size spread over all
+            # of them (here, a share of person_keys) is read the same way.
+            share = max(1, round(10_000 * size / total_people))
+            sql = f"select {', '.join(cohorts.COLUMNS)} from marts.people where person_key % 10000 < {share}"
+            with connect_read(warehouse) as con:
+                rows = con.sql(f"select count(*) from ({sql})").fetchall()[0][0]
+
+            def floor(con, sql=sql) -> None:
+                pacsv.write_csv(con.sql(sql).to_arrow_table(), out)
+
+            label = "  the floor under it: as many rows of marts.people to CSV, no question"
+            results.append((label, None, None, *fresh(floor), rows))
     return results
 
 
-def _rows_floor(warehouse: Path, size: int, runs: int, out: Path, p50_p95) -> tuple:
-    """The floor under a rows question: about as many people's rows (COLUMNS) read from
-    marts.people and written to CSV the same way, no campaign, join or order. A cohort's
-    people sit in every row group of marts.people, so any slice of the same size spread
-    over all of them (here, a share of person_keys) is read the same way."""
-    from pipelines.lib import cohorts
-    from pipelines.lib.warehouse import connect_read
+def _nothing(con) -> None:
+    pass
 
-    with connect_read(warehouse) as con:
-        total = con.sql("select count(*) from marts.people").fetchall()[0][0]
-    share = max(1, round(10_000 * size / total))
-    sql = f"select {', '.join(cohorts.COLUMNS)} from marts.people where person_key % 10000 < {share}"
-    fresh, rows = [], 0
+
+def _p50_p95(runs: int, action) -> tuple[float, float]:
+    """The median and 95th percentile of `runs` timings of `action()`, in ms."""
+    times = []
     for _ in range(runs):
         started = time.perf_counter()
-        with connect_read(warehouse) as con:
-            table = con.sql(sql).to_arrow_table()
-            pacsv.write_csv(table, out)
-        fresh.append((time.perf_counter() - started) * 1000)
-        rows = table.num_rows
-    return (
-        "  the floor under it: as many rows of marts.people to CSV, no question",
-        None,
-        None,
-        *p50_p95(fresh),
-        rows,
-    )
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
 def main() -> None:

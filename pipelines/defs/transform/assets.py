@@ -53,10 +53,13 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     args = ["build", "--exclude-resource-type", "unit_test"]
     # Incremental builds: the event models absorb new events and new people;
     # anything else rebuilds from scratch (see full_refresh_reason).
-    manifest = json.loads(Path(rollcall_project.manifest_path).read_text())
     with warehouse.connect() as con:
         reason = full_refresh_reason(con, models)
-        unchanged = [] if reason else unchanged_models(con, manifest)
+        if reason:
+            unchanged, manifest = [], {}
+        else:
+            manifest = json.loads(Path(rollcall_project.manifest_path).read_text())
+            unchanged = unchanged_models(con, manifest)
     if reason:
         context.log.info(f"dbt full refresh: {reason}")
         args.append("--full-refresh")
@@ -68,14 +71,15 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     # As an earlier build left them, and still right: the assets after them (the publish) run on.
     # First, parents before children (Dagster's rule): no model dbt builds now is a parent of one.
     translator = Translator()
-    for uid in unchanged:
-        key = translator.get_asset_key(manifest["nodes"][uid])
-        yield dg.Output(
-            None,
-            output_name=context.assets_def.get_output_name_for_asset_key(key),
-            metadata={"unchanged": "none of its sources changed since the last build"},
-        )
-    if len(unchanged) == len(_asset_models(manifest)):
+    left = [translator.get_asset_key(manifest["nodes"][uid]) for uid in unchanged]
+    for key in left:
+        if key in context.selected_asset_keys:
+            yield dg.Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata={"unchanged": "none of its sources changed since the last build"},
+            )
+    if context.selected_asset_keys <= set(left):
         # Only files nothing reads changed (a file touched, a segments.yml edited): dbt would
         # start (~4 s) to build nothing.
         context.log.info("dbt not started: every model is as the last build left it")
@@ -190,15 +194,6 @@ def changed_sources(con, manifest: dict, since) -> list[str]:
     return changed
 
 
-def _asset_models(manifest: dict) -> set[str]:
-    """The models rollcall_dbt_models builds (unique ids): all but models/segments."""
-    return {
-        uid
-        for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and not node["original_file_path"].startswith("models/segments/")
-    }
-
-
 def unchanged_models(con, manifest: dict) -> list[str]:
     """The models of rollcall_dbt_models (unique ids, parents first) that no source changed
     since the last completed build reaches: an incremental build leaves them, and their tests, as they are.
@@ -217,7 +212,13 @@ def unchanged_models(con, manifest: dict) -> list[str]:
             if child not in reached:
                 reached.add(child)
                 todo.append(child)
-    left = _asset_models(manifest) - reached
+    left = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and not node["original_file_path"].startswith("models/segments/")
+        and uid not in reached
+    }
     ordered: list[str] = []  # parents before children
 
     def visit(uid: str) -> None:
