@@ -466,6 +466,20 @@ def test_an_export_with_no_empty_line_lands_with_the_others_and_rejects_its_bad_
     assert (result.rows_loaded, result.rows_rejected) == (8, 6)
 
 
+def test_an_export_that_is_not_utf8_is_read_as_cp1252_beside_a_utf8_one_read_in_bulk(con, tmp_path):
+    # The line count taken with the file's digest finds the byte that is not
+    # UTF-8: that export goes to Python (cp1252), the UTF-8 one (é as two
+    # bytes) to DuckDB's one read, and no event of either is lost or garbled.
+    latin = event(1, email="renée@example.org") + "\n"
+    land(tmp_path, "sendgrid", "a-cp1252.ndjson", latin.encode("cp1252"))
+    land(tmp_path, "sendgrid", "b-utf8.ndjson", event(2, email="josée@example.org") + "\n" + event(3) + "\n")
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    assert sorted(con.sql("select sg_event_id, email_norm from raw.sendgrid_events").fetchall()) == [
+        ("ev1", "renée@example.org"), ("ev2", "josée@example.org"), ("ev3", "m3@example.org")
+    ]  # fmt: skip
+    assert (result.rows_loaded, result.rows_rejected) == (3, 0)
+
+
 def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_path):
     land(tmp_path, "sendgrid", "post-1.ndjson", "\ufeff" + event(1) + "\r\n" + event(2) + "\r\n")
     assert ingest.load_source(con, tmp_path, "sendgrid").rows_loaded == 2
