@@ -540,12 +540,20 @@ def load_source(con: duckdb.DuckDBPyConnection, landing: Path, source: str) -> L
                 result = LoadResult(source, files_skipped=result.files_skipped)
                 con.begin()
                 per_file = loader(con, paths, now, result, careful=True)
-        for path, sha in new:
-            loaded, rejected = per_file.get(str(path), (0, 0))
-            con.execute(
-                "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?)",
-                [source, str(path), sha, loaded, rejected, now],
-            )
+        # One statement for every file (605 single-row inserts took 0.3–0.6 s).
+        counts = [per_file.get(str(path), (0, 0)) for path, _ in new]
+        con.execute(
+            "insert into raw.loaded_files select $source, unnest($files), unnest($shas), "
+            "unnest($loaded), unnest($rejected), $now",
+            {
+                "source": source,
+                "files": [str(path) for path, _ in new],
+                "shas": [sha for _, sha in new],
+                "loaded": [loaded for loaded, _ in counts],
+                "rejected": [rejected for _, rejected in counts],
+                "now": now,
+            },
+        )
         con.commit()
     except BaseException:
         con.rollback()
