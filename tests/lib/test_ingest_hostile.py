@@ -480,6 +480,22 @@ def test_an_export_that_is_not_utf8_is_read_as_cp1252_beside_a_utf8_one_read_in_
     assert (result.rows_loaded, result.rows_rejected) == (3, 0)
 
 
+def test_a_character_cut_by_the_digests_read_is_still_utf8_and_a_stray_byte_is_not():
+    # The digest reads a file 16 MB at a time: an "é" (two bytes) can fall across two
+    # reads, which is still UTF-8; a lone byte that starts a character and ends the file is not.
+    def shape(*chunks: bytes):
+        counter = ingest._LineCounter()
+        for chunk in chunks:
+            counter.add(chunk)
+        return counter.shape()
+
+    accented = '{"email": "josée@example.org"}\n'.encode()
+    cut = accented.index(b"\xa9")  # between the two bytes of é
+    assert shape(accented[:cut], accented[cut:]) == ingest._LineShape(lines=1, plain=True)
+    assert not shape(accented, b"\xc3").plain
+    assert not shape(b"ascii\n", "renée\n".encode("cp1252")).plain
+
+
 def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_path):
     land(tmp_path, "sendgrid", "post-1.ndjson", "\ufeff" + event(1) + "\r\n" + event(2) + "\r\n")
     assert ingest.load_source(con, tmp_path, "sendgrid").rows_loaded == 2
