@@ -41,6 +41,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.csv as pacsv
 
+from pipelines.lib.runstate import DBT_DIR
 from pipelines.lib.warehouse import build_path, raw_path
 
 HERE = Path(__file__).resolve().parent
@@ -158,25 +159,13 @@ SOURCE_ROWS = [
 def funnel_alone(warehouse: Path, target: Path) -> tuple[float, dict]:
     """What the baseline builds, built by rollcall: the funnel and every model it reads, from
     scratch, no tests (`dbt run`), on the run's build file. Wall seconds, and dbt's profile."""
-    dbt_dir = HERE.parent / "dbt_project"
     env = os.environ | {"ROLLCALL_BUILD_DB": str(build_path(warehouse)), "ROLLCALL_WAREHOUSE": str(warehouse)}
-    command = [
-        str(Path(PY).with_name("dbt")),
-        "run",
-        "--select",
-        "+person_campaign_funnel",
-        "--full-refresh",
-        "--project-dir",
-        str(dbt_dir),
-        "--profiles-dir",
-        str(dbt_dir),
-        "--target-path",
-        str(target),
-    ]
+    dbt = [str(Path(PY).with_name("dbt")), "run", "--select", "+person_campaign_funnel", "--full-refresh"]
+    project = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
     started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True)
+    subprocess.run([*dbt, *project], env=env, check=True, capture_output=True)
     wall = time.perf_counter() - started
-    return wall, dbt_profile(0, run=target / "run_results.json")
+    return wall, dbt_profile(target / "run_results.json")
 
 
 def rollcall_run(landing: Path, warehouse: Path) -> tuple[float, float, dict]:
@@ -188,25 +177,23 @@ def rollcall_run(landing: Path, warehouse: Path) -> tuple[float, float, dict]:
     return wall, peak, json.loads(out.strip().splitlines()[-1])
 
 
-def dbt_profile(since: float, top: int = 8, run: Path | None = None) -> dict:
-    """Where the last `rollcall_dbt_models` run (newer than `since`), or the dbt run whose
-    run_results.json is `run`, spent its time, in seconds: dbt's own elapsed time, the sum
-    over models and over tests (four threads run them, so the sums can exceed it), and the
-    slowest nodes."""
-    runs = (
-        [run]
-        if run
-        else [
-            path
-            for path in (HERE.parent / "dbt_project" / "target").glob(
-                "rollcall_dbt_models-*/run_results.json"
-            )
-            if path.stat().st_mtime >= since
-        ]
-    )
-    if not runs:
+def latest_models_run(since: float) -> Path | None:
+    """The run_results.json of the last `rollcall_dbt_models` run newer than `since`, if any."""
+    runs = [
+        path
+        for path in (DBT_DIR / "target").glob("rollcall_dbt_models-*/run_results.json")
+        if path.stat().st_mtime >= since
+    ]
+    return max(runs, key=lambda path: path.stat().st_mtime) if runs else None
+
+
+def dbt_profile(results: Path | None, top: int = 8) -> dict:
+    """Where a dbt run (its run_results.json) spent its time, in seconds: dbt's own elapsed
+    time, the sum over models and over tests (four threads run them, so the sums can exceed
+    it), and the slowest nodes."""
+    if results is None:
         return {}
-    run = json.loads(max(runs, key=lambda path: path.stat().st_mtime).read_text())
+    run = json.loads(results.read_text())
     nodes = [
         (r["unique_id"].split(".")[0], r["unique_id"].split(".")[2], r["execution_time"])
         for r in run["results"]
@@ -364,7 +351,7 @@ def measure(args, landing: Path, work: Path) -> None:
     warehouse = work / "warehouse.duckdb"
     started = time.time()
     r_wall, r_peak, steps = rollcall_run(landing, warehouse)
-    full_models = dbt_profile(started)
+    full_models = dbt_profile(latest_models_run(started))
     load = sum(v for k, v in steps.items() if k.startswith("ingest_"))
     transform = sum(v for k, v in steps.items() if "dbt" in k)
     print(f"  rollcall: {r_wall:.1f} s, peak {r_peak:.1f} GB, steps {json.dumps(steps)}", flush=True)
@@ -413,7 +400,7 @@ def measure(args, landing: Path, work: Path) -> None:
         added = int(made.stdout.split()[-1])
         started = time.time()
         d_wall, d_peak, d_steps = rollcall_run(day, warehouse)
-        day_models = dbt_profile(started)
+        day_models = dbt_profile(latest_models_run(started))
         rows.append(
             (
                 f"a new day (+{added:,} email events), ingest + rebuild (wall)",
