@@ -99,6 +99,42 @@ def test_both_shapes_load_with_their_kinds_pages_and_lines(con, empty):
     ]  # fmt: skip
 
 
+def test_ndjson_lines_keep_their_numbers_in_utf8_and_in_cp1252(con, empty):
+    # UTF-8: a line of Unicode spaces (no-break, ideographic) is blank as a person sees it and
+    # is skipped, still counted; a CRLF line keeps its record; accented text stays as written.
+    utf8 = land(empty, "signatures/utf8.ndjson", "")
+    utf8.write_bytes(
+        (
+            json.dumps(record(1, comments="Gaétan"), ensure_ascii=False)
+            + "\r\n\u00a0\u3000 \n"
+            + json.dumps(record(2), ensure_ascii=False)
+            + "\n"
+        ).encode("utf-8")
+    )
+    # Not UTF-8: read as cp1252, the same lines.
+    legacy = land(empty, "signatures/legacy.ndjson", "")
+    legacy.write_bytes(
+        (
+            json.dumps(record(3, comments="Gaétan"), ensure_ascii=False)
+            + "\n\n"
+            + json.dumps(record(4))
+            + "\n"
+        ).encode("cp1252")
+    )
+    result = ingest.load_source(con, empty, SOURCE)
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0)
+    assert rows(
+        con,
+        "select action_id, regexp_extract(_source_file, '[^/]+$'), _line from raw.actionnetwork_actions "
+        "order by action_id",
+    ) == [
+        (action_id(1), "utf8.ndjson", 1),
+        (action_id(2), "utf8.ndjson", 3),
+        (action_id(3), "legacy.ndjson", 1),
+        (action_id(4), "legacy.ndjson", 3),
+    ]
+
+
 def test_dates_with_offsets_are_utc_and_ids_may_come_from_the_links(con, empty):
     linked = record(5, created_date="2026-06-03T11:00:00-04:00", modified_date="2026-06-04T10:00:00.250Z")
     del linked["action_network:person_id"], linked["action_network:petition_id"]
