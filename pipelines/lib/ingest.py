@@ -34,6 +34,7 @@ import io
 import json
 import os
 import re
+import struct
 import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
@@ -603,6 +604,56 @@ def _cp1252_or_latin1(exc: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("rollcall_latin1", _cp1252_or_latin1)
 
 
+def _utf8_valid(data) -> bool:
+    """Whether bytes (or a memoryview of them) are UTF-8: Arrow's check, which makes no string
+    (Python's decoder made one: 440 MB/s on the Twilio exports' accents and emoji, against
+    Arrow's 17 GB/s)."""
+    array = pa.Array.from_buffers(
+        pa.string(), 1, [None, pa.py_buffer(struct.pack("<ii", 0, len(data))), pa.py_buffer(data)]
+    )
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+class _Utf8Check:
+    """Whether a file read chunk by chunk is UTF-8, a character cut between two chunks included.
+
+    Each chunk of less than 2 GB is checked whole by `_utf8_valid`, less the first bytes that
+    finish the character the last chunk began (checked with it) and the last character if
+    it is not whole yet (carried into the next chunk).
+    """
+
+    def __init__(self) -> None:
+        self.valid, self.carry = True, b""
+
+    def add(self, chunk: bytes) -> None:
+        if not self.valid or (not self.carry and chunk.isascii()):
+            return
+        view = memoryview(chunk)
+        start = 0  # the continuation bytes that finish the carried character
+        while start < min(3, len(chunk)) and (chunk[start] & 0xC0) == 0x80:
+            start += 1
+        if (self.carry or start) and not _utf8_valid(self.carry + bytes(view[:start])):
+            self.valid = False
+            return
+        end, lead = len(chunk), len(chunk) - 1
+        while lead > start and end - lead < 4 and (chunk[lead] & 0xC0) == 0x80:
+            lead -= 1
+        if lead >= start and chunk[lead] >= 0xC0:
+            needs = 2 if chunk[lead] < 0xE0 else 3 if chunk[lead] < 0xF0 else 4
+            if end - lead < needs:
+                end = lead
+        self.valid = _utf8_valid(view[start:end])
+        self.carry = bytes(view[end:])
+
+    def final(self) -> bool:
+        """Whether the whole file was UTF-8 (no character left unfinished at its end)."""
+        return self.valid and not self.carry
+
+
 @dataclass(frozen=True)
 class _TextShape:
     """What a landed text file is, read once in Python before DuckDB reads it.
@@ -628,30 +679,20 @@ class _TextShape:
 
 def _text_shape(path: Path | str) -> _TextShape:
     def scan(handle) -> _TextShape:
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        utf8, first = True, True
+        utf8, first = _Utf8Check(), True
         newlines = crs = crlfs = quotes = 0
         last = b"\n"
         while chunk := handle.read(1 << 22):
             if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
                 return _TextShape("utf-16", 0, False)
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
+            utf8.add(chunk)
             newlines += chunk.count(b"\n")
             quotes += chunk.count(b'"')
             crs += chunk.count(b"\r")
             crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
             first, last = False, chunk[-1:]
-        if utf8:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                utf8 = False
         plain = crs == crlfs and quotes % 2 == 0
-        return _TextShape("utf-8-sig" if utf8 else "cp1252", newlines + (last != b"\n"), plain)
+        return _TextShape("utf-8-sig" if utf8.final() else "cp1252", newlines + (last != b"\n"), plain)
 
     return _read_landed(path, scan)
 
@@ -1549,7 +1590,7 @@ class _LineCounter:
 
     def __init__(self) -> None:
         self.lines, self.last, self.plain, self.first = 0, b"\n", True, True
-        self.decoder = None  # from the first byte that is not ASCII on: every byte is decoded
+        self.utf8 = _Utf8Check()
 
     def add(self, chunk: bytes) -> None:
         if self.first:
@@ -1557,21 +1598,12 @@ class _LineCounter:
             self.first = False
         self.lines += chunk.count(b"\n")
         self.plain = self.plain and b"\r" not in chunk
-        if self.plain and (self.decoder or not chunk.isascii()):
-            self.decoder = self.decoder or codecs.getincrementaldecoder("utf-8")()
-            try:
-                self.decoder.decode(chunk)
-            except UnicodeDecodeError:
-                self.plain = False
+        if self.plain:
+            self.utf8.add(chunk)
         self.last = chunk[-1:]
 
     def shape(self) -> _LineShape:
-        if self.plain and self.decoder:
-            try:
-                self.decoder.decode(b"", final=True)  # a character cut off at the end
-            except UnicodeDecodeError:
-                self.plain = False
-        return _LineShape(self.lines + (self.last != b"\n"), self.plain)
+        return _LineShape(self.lines + (self.last != b"\n"), self.plain and self.utf8.final())
 
 
 def _line_shape(path: str) -> _LineShape:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.lib import ingest
 
@@ -494,6 +496,26 @@ def test_a_character_cut_by_the_digests_read_is_still_utf8_and_a_stray_byte_is_n
     assert shape(accented[:cut], accented[cut:]) == ingest._LineShape(lines=1, plain=True)
     assert not shape(accented, b"\xc3").plain
     assert not shape(b"ascii\n", "renée\n".encode("cp1252")).plain
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pieces=st.lists(st.one_of(st.text().map(str.encode), st.binary(max_size=6)), max_size=12),
+    size=st.integers(min_value=4, max_value=40),
+)
+def test_the_utf8_check_read_in_chunks_agrees_with_pythons_decoder(pieces, size):
+    # Arrow checks each chunk (ingest._Utf8Check): whatever the bytes and wherever the
+    # reads cut them, the answer is Python's own.
+    data = b"".join(pieces)
+    check = ingest._Utf8Check()
+    for start in range(0, len(data), size):
+        check.add(data[start : start + size])
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        assert not check.final()
+    else:
+        assert check.final()
 
 
 def test_an_ndjson_file_with_a_byte_order_mark_keeps_its_first_line(con, tmp_path):
