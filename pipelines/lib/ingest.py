@@ -688,8 +688,9 @@ def _text_shape(path: Path | str) -> _TextShape:
             utf8.add(chunk)
             newlines += chunk.count(b"\n")
             quotes += chunk.count(b'"')
-            crs += chunk.count(b"\r")
-            crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            chunk_crs = chunk.count(b"\r")
+            crs += chunk_crs
+            crlfs += (chunk.count(b"\r\n") if chunk_crs else 0) + (last == b"\r" and chunk[:1] == b"\n")
             first, last = False, chunk[-1:]
         plain = crs == crlfs and quotes % 2 == 0
         return _TextShape("utf-8-sig" if utf8.final() else "cp1252", newlines + (last != b"\n"), plain)
