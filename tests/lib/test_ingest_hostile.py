@@ -368,6 +368,34 @@ def test_a_bad_sendgrid_timestamp_is_a_rejected_row_and_the_rest_loads(con, tmp_
     assert (result.rows_loaded, result.rows_rejected) == (6, 7)
 
 
+def test_several_exports_with_rows_to_reject_each_keep_their_lines(con, tmp_path):
+    # Their rows to reject are found two files at a time, each on a cursor of its own; the
+    # load writes them. One export has an empty line too, so the bulk read skipped a line:
+    # it is taken out and read line by line. A row lands or is rejected exactly once.
+    land(tmp_path, "sendgrid", "a.ndjson", "\n".join([event(1), "{not json", event(2)]) + "\n")
+    land(tmp_path, "sendgrid", "b.ndjson", "\n".join([event(3, event="opened_twice"), event(4)]) + "\n")
+    land(tmp_path, "sendgrid", "c.ndjson", "\n".join([event(5), event(6, email=" ")]) + "\n")
+    land(tmp_path, "sendgrid", "d.ndjson", "\n".join([event(7), "", '["a list"]', event(8)]) + "\n")
+    land(tmp_path, "sendgrid", "e.ndjson", "\n".join([event(9), event(10)]) + "\n")
+    result = ingest.load_source(con, tmp_path, "sendgrid")
+    landed = "select sg_event_id, regexp_extract(_source_file, '[^/]+$') from raw.sendgrid_events"
+    assert sorted(con.sql(landed).fetchall()) == [
+        ("ev1", "a.ndjson"), ("ev10", "e.ndjson"), ("ev2", "a.ndjson"), ("ev4", "b.ndjson"),
+        ("ev5", "c.ndjson"), ("ev7", "d.ndjson"), ("ev8", "d.ndjson"), ("ev9", "e.ndjson"),
+    ]  # fmt: skip
+    assert rejected(con, "sendgrid") == [
+        ("a.ndjson", 2, "bad JSON"),
+        ("b.ndjson", 1, 'unknown event "opened_twice"'),
+        ("c.ndjson", 2, "missing email"),
+        ("d.ndjson", 3, "not a JSON object"),
+    ]
+    kept = (
+        "select raw_value from raw.rejected_rows where regexp_matches(file, '[ad][.]ndjson$') order by file"
+    )
+    assert con.sql(kept).fetchall() == [("{not json",), ('["a list"]',)]
+    assert (result.rows_loaded, result.rows_rejected) == (8, 4)
+
+
 def test_a_truncated_json_array_keeps_every_complete_event(con, tmp_path):
     body = "[\n" + ",\n".join(event(i) for i in range(1, 11)) + "\n]\n"
     land(tmp_path, "sendgrid", "post-1.json", body[: body.index('"ev10"') - 5])
