@@ -424,6 +424,10 @@ def test_a_day_of_email_alone_leaves_the_models_no_new_file_reaches_and_equals_a
         "campaign_touchpoints",
         "person_campaign_funnel",
         "reachability",
+        # built again, into themselves, for the relationships tests of the touchpoints and
+        # the ladder rebuilt today: left, they would take those tests with them
+        "campaigns",
+        "ladder_rungs",
     } & set(names)
     _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
     assert _email_reach(warehouse)["p-alice"] == (False, "unsubscribe")
