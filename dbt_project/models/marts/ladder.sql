@@ -87,7 +87,8 @@ targets as (
         select
             changed.person_key,
             targets.ladder_day,
-            targets.is_today
+            targets.is_today,
+            targets.window_start
         from changed
         inner join targets
             on
@@ -144,13 +145,26 @@ email_reached as (
             email_days.event_day >= targets.window_start
             and email_days.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        left join changed_days
-            on
-                email_days.person_key = changed_days.person_key
-                and targets.ladder_day = changed_days.ladder_day
-        where not targets.changed_only or changed_days.person_key is not null
+        where not targets.changed_only
     {% endif %}
     group by targets.ladder_day, email_days.person_key
+    {% if is_incremental() %}
+
+        union all
+
+        -- a changed person's held days, apart (no one else's are read again)
+        select
+            changed_days.ladder_day,
+            email_days.person_key,
+            max(email_days.lift) as lift
+        from changed_days
+        inner join email_days
+            on
+                changed_days.person_key = email_days.person_key
+                and changed_days.window_start <= email_days.event_day
+                and changed_days.ladder_day >= email_days.event_day
+        group by changed_days.ladder_day, email_days.person_key
+    {% endif %}
 
 ),
 
@@ -167,13 +181,26 @@ actions_reached as (
             actions.event_day >= targets.window_start
             and actions.event_day <= targets.ladder_day
     {% if is_incremental() %}
-        left join changed_days
-            on
-                actions.person_key = changed_days.person_key
-                and targets.ladder_day = changed_days.ladder_day
-        where not targets.changed_only or changed_days.person_key is not null
+        where not targets.changed_only
     {% endif %}
     group by targets.ladder_day, actions.person_key
+    {% if is_incremental() %}
+
+        union all
+
+        select
+            changed_days.ladder_day,
+            actions.person_key,
+            count(distinct actions.touchpoint_id) as actions,
+            count(distinct actions.campaign_key) as action_campaigns
+        from changed_days
+        inner join actions
+            on
+                changed_days.person_key = actions.person_key
+                and changed_days.window_start <= actions.event_day
+                and changed_days.ladder_day >= actions.event_day
+        group by changed_days.ladder_day, actions.person_key
+    {% endif %}
 
 ),
 

@@ -11,11 +11,36 @@
 -- sms: a valid phone, subscribed, not opted out by its latest keyword reply,
 --   and the latest outbound text to the number did not fail with 30003,
 --   30005, 30006 or 21610.
+-- A daily build decides again only the people whose answer can have moved
+-- (their rows replaced, by person_id): those (re)loaded since the last
+-- completed build, those whose address has a suppression event loaded
+-- since (int_email_blocked_addresses decides it again), and those whose
+-- phone has a text loaded since (its keyword state, its last outbound text).
+{{
+    config(
+        materialized=event_materialization(),
+        unique_key='person_id',
+        incremental_strategy=upsert_strategy(),
+    )
+}}
+-- depends_on: {{ ref('stg_action_network__people') }}
+-- depends_on: {{ ref('stg_sendgrid__events') }}
+-- depends_on: {{ ref('int_sms_messages') }}
+
 with
 
 people as (
 
     select * from {{ ref('int_people_geography') }}
+    {% if is_incremental() %}
+        where
+            person_id in ({{ people_loaded_since('person_id') }})
+            or email_norm in ({{ rechecked_addresses() }})
+            or phone_e164 in (
+                select texts.activist_e164 from {{ ref('int_sms_messages') }} as texts
+                where texts.loaded_at > {{ last_build_at() }}
+            )
+    {% endif %}
 
 ),
 

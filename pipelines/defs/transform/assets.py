@@ -56,18 +56,22 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     with warehouse.connect() as con:
         reason = full_refresh_reason(con, models)
         if reason:
-            unchanged, manifest = [], {}
+            unchanged, tests_left, manifest = [], [], {}
         else:
             manifest = json.loads(Path(rollcall_project.manifest_path).read_text())
             unchanged = unchanged_models(con, manifest)
+            tests_left = unchanged_source_tests(con, manifest)
     if reason:
         context.log.info(f"dbt full refresh: {reason}")
         args.append("--full-refresh")
-    if unchanged:
-        # Their tests go with them (dbt's indirect selection).
+    if unchanged or tests_left:
+        # The models' tests go with them (dbt's indirect selection).
         # One value, names apart by spaces: how dagster-dbt reads an --exclude it merges with its own.
-        args += ["--exclude", " ".join(manifest["nodes"][uid]["name"] for uid in unchanged)]
-        context.log.info(f"dbt leaves {len(unchanged)} models as they are: none of their sources changed")
+        args += ["--exclude", " ".join(manifest["nodes"][uid]["name"] for uid in unchanged + tests_left)]
+        context.log.info(
+            f"dbt leaves {len(unchanged)} models and {len(tests_left)} source tests as they are: "
+            "none of their sources changed"
+        )
     # As an earlier build left them, and still right: the assets after them (the publish) run on.
     # First, parents before children (Dagster's rule): no model dbt builds now is a parent of one.
     translator = Translator()
@@ -237,6 +241,24 @@ def unchanged_models(con, manifest: dict) -> list[str]:
     for uid in sorted(left):
         visit(uid)
     return ordered
+
+
+def unchanged_source_tests(con, manifest: dict) -> list[str]:
+    """The data tests of dbt sources (unique ids) that read only sources with no row loaded since
+    the last completed build: that build, or the one before it that loaded them, tested these
+    very rows (a build whose test failed is not a completed one)."""
+    last = _last_build(con)
+    if last is None:
+        return []
+    changed = set(changed_sources(con, manifest, last[1]))
+    return sorted(
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "test"
+        and not node["original_file_path"].startswith("models/segments/")
+        and (parents := node["depends_on"]["nodes"])
+        and all(parent.startswith("source.") and parent not in changed for parent in parents)
+    )
 
 
 MARTS = [key for key in rollcall_dbt_models.keys if key.path[0] == "marts"]
