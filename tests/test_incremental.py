@@ -405,11 +405,24 @@ def test_a_day_of_email_alone_leaves_the_models_no_new_file_reaches_and_equals_a
         left.append([uid.split(".")[-1] for uid in unchanged_models(con, manifest)])
         return [f"model.rollcall.{name}" for name in left[-1]]
 
+    source_tests: list[list[str]] = []
+    leave_source_tests = transform_assets.unchanged_source_tests
+
+    def recorded_tests(con, manifest):
+        uids = leave_source_tests(con, manifest)
+        source_tests.append([manifest["nodes"][uid]["name"] for uid in uids])
+        return uids
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(transform_assets, "unchanged_models", recorded)
+        mp.setattr(transform_assets, "unchanged_source_tests", recorded_tests)
         (landing / "sendgrid" / "post-101.json").write_text(json.dumps(SUPPRESSIONS_DAY))
         run_all(landing, warehouse)
     [names] = left
+    # the raw tables no row was loaded into keep their tests' last verdict; SendGrid's run
+    [tests_left] = source_tests
+    assert {"source_unique_raw_people_person_id", "source_not_null_raw_twilio_calls_sid"} <= set(tests_left)
+    assert "source_not_null_raw_sendgrid_events_sg_event_id" not in tests_left
     assert {
         "people",
         "stg_twilio__calls",
