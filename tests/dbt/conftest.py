@@ -11,8 +11,10 @@ from dbt.cli.main import dbtRunner
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
-def dbt_build(warehouse: Path, *args: str) -> None:
-    """`dbt build [args]` into `warehouse`, with target and logs beside it; fails the test on any error."""
+def dbt_build(warehouse: Path, *args: str):
+    """`dbt build [args]` into `warehouse`, with target and logs beside it; fails the test on any error.
+
+    Returns dbt's result (each node's status and message)."""
     tmp = warehouse.parent
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ROLLCALL_WAREHOUSE", str(warehouse))
@@ -37,6 +39,7 @@ def dbt_build(warehouse: Path, *args: str) -> None:
         if str(r.status) in ("error", "fail", "runtime error")
     ]
     assert res.success, f"dbt build failed: {res.exception or failed}"
+    return res
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 -- Each row also carries what a cohort question narrows people by (where they
 -- live, affiliate, language), so the cohort engine filters on this one narrow
 -- table, and is stored in (country, province_or_state) order: a state or
--- province question reads that state's row groups only.
+-- province question reads that state's row groups only (and the rows a
+-- daily build replaced, which it appends in that order).
 -- email: an address, subscribed, and not blocked by SendGrid's suppressions
 --   (int_email_blocked_addresses, where that rule lives: an unsubscribe,
 --   spamreport or hard bounce for good; a group_unsubscribe until a later
