@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,19 @@ from tests.conftest import copy_built
 def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_ino, stat.st_mtime_ns
+
+
+def test_the_models_digest_follows_the_project_file_as_well_as_the_models(tmp_path):
+    # A config in dbt_project.yml reaches every model: tables built under another are not added to.
+    project = tmp_path / "dbt_project"
+    for part in ("models", "macros"):
+        shutil.copytree(runstate.DBT_DIR / part, project / part)
+    shutil.copyfile(runstate.DBT_DIR / "dbt_project.yml", project / "dbt_project.yml")
+    held = runstate.models_sha256(project)
+    assert held == runstate.models_sha256()  # the same bytes, the same digest
+    with (project / "dbt_project.yml").open("a", encoding="utf-8") as project_file:
+        project_file.write("\nvars:\n  anything: changed\n")
+    assert runstate.models_sha256(project) != held
 
 
 def test_a_run_with_nothing_new_publishes_nothing(built, tmp_path):

@@ -1,6 +1,7 @@
 """What a run reads, so that a run with nothing new does nothing.
 
-A run reads the landed files, the dbt models and macros, and segments.yml.
+A run reads the landed files, the dbt project (models, macros, dbt_project.yml),
+and segments.yml.
 Their fingerprint (each landed file's path, size and modification time; the
 models' and segments.yml's bytes) is worked out before anything starts, and
 the publish step writes it into the warehouse it publishes
@@ -12,6 +13,7 @@ once and publishes nothing.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 from pathlib import Path
 
@@ -25,13 +27,25 @@ create table if not exists meta.published_runs (published_at timestamp, inputs_s
 """
 
 
-def models_sha256() -> str:
-    """One digest of the dbt models and macros: an incremental build adds to tables built by the same code."""
+# What turns the models into SQL besides their own files: the adapter's and dbt's macros.
+DBT_PACKAGES = ("dbt-core", "dbt-duckdb")
+
+
+def models_sha256(project: Path = DBT_DIR) -> str:
+    """One digest of what makes the models' SQL: an incremental build adds to tables built by the same code.
+
+    The models and macros, the project file (its configs reach every model), and the
+    versions of dbt and its DuckDB adapter (their macros write the DDL and the cross-database SQL).
+    """
     digest = hashlib.sha256()
-    for path in sorted(
-        p for folder in ("models", "macros") for p in (DBT_DIR / folder).rglob("*") if p.is_file()
-    ):
-        digest.update(str(path.relative_to(DBT_DIR)).encode() + b"\0" + path.read_bytes())
+    for name in DBT_PACKAGES:
+        digest.update(f"{name}=={importlib.metadata.version(name)}\0".encode())
+    files = [project / "dbt_project.yml"]
+    files += sorted(
+        path for folder in ("models", "macros") for path in (project / folder).rglob("*") if path.is_file()
+    )
+    for path in files:
+        digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
