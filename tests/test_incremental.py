@@ -401,15 +401,15 @@ def test_a_day_of_email_alone_leaves_the_models_no_new_file_reaches_and_equals_a
     landing, warehouse = copy_built(built, tmp_path)
     left: list[list[str]] = []
 
-    def recorded(con, manifest):
-        left.append([uid.split(".")[-1] for uid in unchanged_models(con, manifest)])
+    def recorded(manifest, changed):
+        left.append([uid.split(".")[-1] for uid in unchanged_models(manifest, changed)])
         return [f"model.rollcall.{name}" for name in left[-1]]
 
     source_tests: list[list[str]] = []
     leave_source_tests = transform_assets.unchanged_source_tests
 
-    def recorded_tests(con, manifest):
-        uids = leave_source_tests(con, manifest)
+    def recorded_tests(manifest, changed):
+        uids = leave_source_tests(manifest, changed)
         source_tests.append([manifest["nodes"][uid]["name"] for uid in uids])
         return uids
 

@@ -59,8 +59,9 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
             unchanged, tests_left, manifest = [], [], {}
         else:
             manifest = json.loads(Path(rollcall_project.manifest_path).read_text())
-            unchanged = unchanged_models(con, manifest)
-            tests_left = unchanged_source_tests(con, manifest)
+            changed = changed_since_last_build(con, manifest)
+            unchanged = unchanged_models(manifest, changed)
+            tests_left = unchanged_source_tests(manifest, changed)
     if reason:
         context.log.info(f"dbt full refresh: {reason}")
         args.append("--full-refresh")
@@ -198,7 +199,14 @@ def changed_sources(con, manifest: dict, since) -> list[str]:
     return changed
 
 
-def unchanged_models(con, manifest: dict) -> list[str]:
+def changed_since_last_build(con, manifest: dict) -> set[str] | None:
+    """The dbt sources (unique ids) with a row loaded since the last completed build, or None
+    when no build is logged (then nothing can be left as it is)."""
+    last = _last_build(con)
+    return None if last is None else set(changed_sources(con, manifest, last[1]))
+
+
+def unchanged_models(manifest: dict, changed: set[str] | None) -> list[str]:
     """The models of rollcall_dbt_models (unique ids, parents first) that no source changed
     since the last completed build reaches: an incremental build leaves them, and their tests, as they are.
 
@@ -207,10 +215,9 @@ def unchanged_models(con, manifest: dict) -> list[str]:
     changed would be rebuilt into itself. Models built from macros alone (the meanings
     and rungs) change only with the models, which is a full refresh.
     """
-    last = _last_build(con)
-    if last is None:
+    if changed is None:
         return []
-    reached, todo = set(), list(changed_sources(con, manifest, last[1]))
+    reached, todo = set(), sorted(changed)
     while todo:
         for child in manifest["child_map"].get(todo.pop(), []):
             if child not in reached:
@@ -243,14 +250,12 @@ def unchanged_models(con, manifest: dict) -> list[str]:
     return ordered
 
 
-def unchanged_source_tests(con, manifest: dict) -> list[str]:
-    """The data tests of dbt sources (unique ids) that read only sources with no row loaded since
-    the last completed build: that build, or the one before it that loaded them, tested these
-    very rows (a build whose test failed is not a completed one)."""
-    last = _last_build(con)
-    if last is None:
+def unchanged_source_tests(manifest: dict, changed: set[str] | None) -> list[str]:
+    """The data tests of dbt sources (unique ids) that read only sources not in `changed`
+    (changed_since_last_build): the build that loaded their rows tested these very rows
+    (a build whose test failed is not a completed one)."""
+    if changed is None:
         return []
-    changed = set(changed_sources(con, manifest, last[1]))
     return sorted(
         uid
         for uid, node in manifest["nodes"].items()
