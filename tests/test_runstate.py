@@ -111,3 +111,31 @@ def test_a_publish_keeps_the_copy_it_replaced_until_the_next_run_frees_it(built,
         assert reader.sql("select count(*) from marts.people").fetchall() == people
     finally:
         reader.close()
+
+
+def test_old_dbt_run_folders_are_removed_and_the_newest_or_recent_kept(tmp_path):
+    """dagster-dbt leaves a folder a dbt step; rollcall keeps the newest ten and any of the last hours."""
+    from pipelines.defs.transform.project import KEEP_DBT_HOURS, prune_dbt_runs
+
+    now = 1_800_000_000.0
+    ages_hours = [0.1 * i for i in range(12)] + [KEEP_DBT_HOURS + 1 + i for i in range(5)]
+    folders = []
+    for i, age in enumerate(ages_hours):
+        folder = tmp_path / f"rollcall_dbt_models-{i:07d}-abcdef0"
+        folder.mkdir()
+        (folder / "run_results.json").write_text("{}")
+        os.utime(folder, (now - age * 3600, now - age * 3600))
+        folders.append(folder)
+    (tmp_path / "partial_parse.msgpack").write_bytes(b"x")
+    (tmp_path / "other").mkdir()
+
+    removed = prune_dbt_runs(tmp_path, keep=10, now=now)
+
+    # The 12 recent folders stay (10 newest, and 2 more because they are recent);
+    # the 5 older than KEEP_DBT_HOURS and not among the newest go.
+    assert sorted(removed) == sorted(folders[12:])
+    assert all(f.exists() for f in folders[:12])
+    assert not any(f.exists() for f in folders[12:])
+    assert (tmp_path / "partial_parse.msgpack").exists() and (tmp_path / "other").is_dir()
+    # A second pass removes nothing.
+    assert prune_dbt_runs(tmp_path, keep=10, now=now) == []

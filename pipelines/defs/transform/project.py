@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -62,8 +63,39 @@ def ensure_manifest() -> None:
         os.replace(Path(scratch) / manifest.name, manifest)
 
 
+# The run folders dagster-dbt leaves in target/ (one a dbt step, ~6 MB at 1M:
+# manifest, compiled SQL, dbt.log, run_results.json): the newest KEEP_DBT_RUNS
+# are kept, and any touched in the last KEEP_DBT_HOURS.
+KEEP_DBT_RUNS = 10
+KEEP_DBT_HOURS = 6
+
+
+def prune_dbt_runs(
+    target: Path | None = None, keep: int = KEEP_DBT_RUNS, now: float | None = None
+) -> list[Path]:
+    """Remove the dbt run folders of `target` beyond the `keep` newest and older than
+    KEEP_DBT_HOURS; the removed ones.
+
+    dagster-dbt gives every dbt step a folder of its own, `<asset>-<run>-<id>`,
+    and never removes one: a daily run grew target/ by ~6 MB a day (2 GB a
+    year). The newest are the ones a person reads after a run (its dbt.log,
+    run_results.json). A recent folder is never removed, whatever its rank:
+    it can be a step still running beside this one (a test worker, `dagster dev`).
+    """
+    target = target or DBT_DIR / "target"
+    cutoff = (time.time() if now is None else now) - KEEP_DBT_HOURS * 3600
+    runs = sorted(
+        ((p.stat().st_mtime, p) for p in target.glob("rollcall_dbt_*-*") if p.is_dir()),
+        reverse=True,
+    )
+    removed = [p for mtime, p in runs[keep:] if mtime < cutoff]
+    for old in removed:
+        shutil.rmtree(old, ignore_errors=True)
+    return removed
+
+
 def keep_partial_parse(invocation) -> None:
-    """Hand a finished dbt run's parse cache to the next run.
+    """Hand a finished dbt run's parse cache to the next run, and prune the old run folders.
 
     dagster-dbt runs dbt in a fresh target folder seeded with the project's
     target/partial_parse.msgpack, and never copies it back: a cache parsed
@@ -71,12 +103,12 @@ def keep_partial_parse(invocation) -> None:
     project again (~4 s per dbt step).
     """
     cache = Path(invocation.target_path) / "partial_parse.msgpack"
-    if not cache.exists():
-        return
-    kept = DBT_DIR / "target" / "partial_parse.msgpack"
-    tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
-    shutil.copyfile(cache, tmp)
-    os.replace(tmp, kept)
+    if cache.exists():
+        kept = DBT_DIR / "target" / "partial_parse.msgpack"
+        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+        shutil.copyfile(cache, tmp)
+        os.replace(tmp, kept)
+    prune_dbt_runs()
 
 
 ensure_manifest()
