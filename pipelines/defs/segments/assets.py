@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import Landing, Warehouse
 from pipelines.defs.transform.assets import Translator
-from pipelines.defs.transform.project import keep_partial_parse, rollcall_project
+from pipelines.defs.transform.project import after_dbt_step, rollcall_project
 from pipelines.lib import segments as seg
 from pipelines.lib import warehouse as wh
 from pipelines.lib.runstate import models_sha256
@@ -147,7 +147,7 @@ def segment_lift_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
         return
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
     yield from invocation.stream()
-    keep_partial_parse(invocation)
+    after_dbt_step(invocation)
     with warehouse.connect() as con:
         seg.record_measured(con, models)
 

@@ -11,7 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.ingest import assets as ingest_assets
 from pipelines.defs.resources import Landing, Warehouse
-from pipelines.defs.transform.project import keep_partial_parse, rollcall_project
+from pipelines.defs.transform.project import after_dbt_step, rollcall_project
 from pipelines.lib import runstate
 from pipelines.lib import warehouse as wh
 from pipelines.lib.runstate import models_sha256
@@ -91,7 +91,7 @@ def rollcall_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
         return
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
-    keep_partial_parse(invocation)
+    after_dbt_step(invocation)
 
 
 # --- Incremental builds (docs/contract.md) ---------------------------------

@@ -94,13 +94,13 @@ def prune_dbt_runs(
     return removed
 
 
-def keep_partial_parse(invocation) -> None:
-    """Hand a finished dbt run's parse cache to the next run, and prune the old run folders.
+def after_dbt_step(invocation) -> None:
+    """What a finished dbt step leaves: its parse cache kept for the next step, old run folders pruned.
 
     dagster-dbt runs dbt in a fresh target folder seeded with the project's
     target/partial_parse.msgpack, and never copies it back: a cache parsed
     for another warehouse path (the profile) made every run parse the whole
-    project again (~4 s per dbt step).
+    project again (~4 s per dbt step). The folders themselves: prune_dbt_runs.
     """
     cache = Path(invocation.target_path) / "partial_parse.msgpack"
     if cache.exists():
