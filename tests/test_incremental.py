@@ -465,6 +465,40 @@ def test_a_changed_person_or_campaigns_yml_rebuilds_fully_and_equals_a_full_rebu
     _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
 
 
+def test_a_person_who_moves_affiliate_moves_their_funnel_rows_and_equals_a_full_rebuild(built, tmp_path):
+    # The funnel carries the person's affiliate (campaign_summary counts it alone): a
+    # person exported again with another affiliate has every funnel row recomputed.
+    landing, warehouse = copy_built(built, tmp_path)
+    people = (landing / "people" / "activists.csv").read_text().splitlines()
+    alice = next(line for line in people if line.startswith("p-alice"))
+    (landing / "people" / "zz-next-day.csv").write_text(
+        people[0] + "\n" + alice.replace("Ohio AFL-CIO", "Columbus CLC") + "\n"
+    )
+    summary = (
+        "select affiliate, delivered, opened from marts.campaign_summary "
+        "where campaign_id = 'pro-act' and affiliate in ('Ohio AFL-CIO', 'Columbus CLC') order by 1"
+    )
+    with wh.connect_build(wh.build_path(warehouse)) as con:
+        before = con.sql(summary).fetchall()
+        alices = con.sql(
+            "select count(first_delivered_at), count(first_opened_at) from marts.person_campaign_funnel "
+            f"where person_key = {key('alice')} and campaign_id = 'pro-act'"
+        ).fetchall()[0]
+    assert alices != (0, 0) and [row[0] for row in before] == ["Ohio AFL-CIO"]
+    with _decisions() as reasons:
+        run_all(landing, warehouse)
+    assert reasons == [None]  # no matched email or phone changed: absorbed incrementally
+    _assert_same_marts(warehouse, _full_rebuild(landing, tmp_path))
+    with wh.connect_build(wh.build_path(warehouse)) as con:
+        assert con.sql(
+            f"select distinct affiliate from marts.person_campaign_funnel where person_key = {key('alice')}"
+        ).fetchall() == [("Columbus CLC",)]
+        after = dict((row[0], row[1:]) for row in con.sql(summary).fetchall())
+    assert after["Columbus CLC"] == alices
+    old = before[0][1:]
+    assert after.get("Ohio AFL-CIO", (0, 0)) == (old[0] - alices[0], old[1] - alices[1])
+
+
 def test_a_person_whose_matched_email_changed_forces_a_full_refresh(built, tmp_path):
     # Alice's events to her old address are no longer hers: not absorbable.
     landing, warehouse = copy_built(built, tmp_path)

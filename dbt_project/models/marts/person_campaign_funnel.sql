@@ -14,11 +14,14 @@
 -- first_opened_any_at machine opens too, first_acted_at any of signed,
 -- submitted, rsvped, wrote or called), keyed by the person's and the
 -- campaign's integer keys (grouped and stored on them; campaign_id, joined
--- from marts.campaigns, is a label).
+-- from marts.campaigns, is a label), with the person's affiliate from
+-- marts.people (so the per-affiliate summaries count the funnel without
+-- joining the people again: campaign_summary's join was most of its cost).
 -- Incremental: the actions loaded since the last completed build (the build
 -- log), and those of people loaded since, are folded into the rows already
 -- held, first time by first time (the earlier wins; a late event with an
--- earlier time moves a first time back). Exact because campaign_touchpoints
+-- earlier time moves a first time back). A person loaded again has every
+-- row recomputed, so the affiliate is always the person's current one. Exact because campaign_touchpoints
 -- only gains actions between builds, except for Action Network actions,
 -- which ingest replaces (an RSVP accepted, then declined): the person x
 -- campaign rows such an action belongs to are deleted first (the pre-hook)
@@ -75,6 +78,7 @@ select
     firsts.person_key,
     campaigns.campaign_id,
     firsts.campaign_key,
+    people.affiliate,
     -- incremental: the earlier of the new and the held time (least()
     -- skips nulls on DuckDB and Spark)
     {% if is_incremental() %}
@@ -91,6 +95,8 @@ select
 from firsts
 inner join {{ ref('campaigns') }} as campaigns
     on firsts.campaign_key = campaigns.campaign_key
+left join {{ ref('people') }} as people
+    on firsts.person_key = people.person_key
 {% if is_incremental() %}
     left join {{ this }} as held
         on
