@@ -20,14 +20,14 @@
 -- Incremental: the actions loaded since the last completed build (the build
 -- log), and those of people loaded since, are folded into the rows already
 -- held, first time by first time (the earlier wins; a late event with an
--- earlier time moves a first time back). A person loaded again has every
--- row recomputed, so the affiliate is always the person's current one. Exact because campaign_touchpoints
--- only gains actions between builds, except for Action Network actions,
--- which ingest replaces (an RSVP accepted, then declined): the person x
--- campaign rows such an action belongs to are deleted first (the pre-hook)
--- and recomputed from all their actions. Any other change that would take
--- an action away from a person runs a full refresh
--- (pipelines/defs/transform/assets.py).
+-- earlier time moves a first time back); a person loaded again has every
+-- row recomputed, so the affiliate is the person's current one. Exact
+-- because campaign_touchpoints only gains actions between builds, except
+-- for Action Network actions, which ingest replaces (an RSVP accepted, then
+-- declined): the person x campaign rows such an action belongs to are
+-- deleted first (the pre-hook) and recomputed from all their actions. Any
+-- other change that would take an action away from a person runs a full
+-- refresh (pipelines/defs/transform/assets.py).
 {%- set meanings = funnel_meanings() %}
 
 with
