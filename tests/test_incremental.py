@@ -493,7 +493,7 @@ def test_a_person_who_moves_affiliate_moves_their_funnel_rows_and_equals_a_full_
         assert con.sql(
             f"select distinct affiliate from marts.person_campaign_funnel where person_key = {key('alice')}"
         ).fetchall() == [("Columbus CLC",)]
-        after = dict((row[0], row[1:]) for row in con.sql(summary).fetchall())
+        after = {row[0]: row[1:] for row in con.sql(summary).fetchall()}
     assert after["Columbus CLC"] == alices
     old = before[0][1:]
     assert after.get("Ohio AFL-CIO", (0, 0)) == (old[0] - alices[0], old[1] - alices[1])
