@@ -65,7 +65,8 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
 
 
 def read_through(landing: Path) -> float:
-    """Read every landed file once, so each contender starts with them in the page cache: GB read.
+    """Read every landed file once, so each contender starts with them in the page cache (as far
+    as memory holds them): GB read.
 
     The baseline ran first on whatever the cache held and rollcall right after it, on files
     the baseline had just read: on the 1M sample the baseline's SendGrid load took 46 s after
@@ -358,14 +359,16 @@ def measure(args, landing: Path, work: Path) -> None:
     baseline: dict = {}
     b_wall = b_peak = None
     if not args.no_baseline:
-        print(f"baseline … (landing read through first: {read_through(landing):.1f} GB)", flush=True)
+        warmed = read_through(landing)
+        print(f"baseline … (landing read through first: {warmed:.1f} GB)", flush=True)
         baseline_cmd = [PY, str(HERE / "baseline.py"), str(landing), str(work / "baseline.duckdb")]
         b_wall, b_peak, b_out = timed(baseline_cmd)
         baseline = json.loads(b_out)
         print(f"  baseline: {b_wall:.1f} s, peak {b_peak:.1f} GB, stages {b_out.strip()}", flush=True)
         (work / "baseline.duckdb").unlink()
 
-    print(f"rollcall run (full) … (landing read through first: {read_through(landing):.1f} GB)", flush=True)
+    warmed = read_through(landing)
+    print(f"rollcall run (full) … (landing read through first: {warmed:.1f} GB)", flush=True)
     warehouse = work / "warehouse.duckdb"
     started = time.time()
     r_wall, r_peak, steps = rollcall_run(landing, warehouse)
