@@ -65,6 +65,7 @@ def main() -> None:
     if not warehouse.exists():
         run_all(landing, warehouse)
     build = wh.build_path(warehouse)
+    wh.ensure_build(build)  # a publish moved it to the published path
     common = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     # DuckDB's build in a child process: no DuckDB database stays open in this one
     started = time.perf_counter()

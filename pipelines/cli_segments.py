@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -253,22 +252,20 @@ def cmd_push(args) -> int:
     cap = _cap(args)
     stopped = refused = False
     # The push writes the pipeline's working file: never during a run (one line if one holds it).
-    with wh.run_lock(warehouse, what="rollcall segments push"):
-        if not build.exists():
-            shutil.copyfile(warehouse, build)
-        with wh.connect_build(build) as con:
-            for s in segments:
-                try:
-                    summary = an.sync_segment(con, client, s, max_remove_pct=cap)
-                except an.SyncRefused as exc:
-                    print(f"rollcall: {exc.summary.line()}", file=sys.stderr)
-                    refused = True
-                    continue
-                except an.SyncAborted as exc:
-                    summary, stopped = exc.summary, True
-                print(summary.line())
-                for person_id, reason in summary.failed:
-                    print(f"  failed {person_id}: {reason}")
+    # (A working file a publish moved away is made again from the published one.)
+    with wh.run_lock(warehouse, what="rollcall segments push"), wh.connect_build(build) as con:
+        for s in segments:
+            try:
+                summary = an.sync_segment(con, client, s, max_remove_pct=cap)
+            except an.SyncRefused as exc:
+                print(f"rollcall: {exc.summary.line()}", file=sys.stderr)
+                refused = True
+                continue
+            except an.SyncAborted as exc:
+                summary, stopped = exc.summary, True
+            print(summary.line())
+            for person_id, reason in summary.failed:
+                print(f"  failed {person_id}: {reason}")
     if stopped:
         print("rollcall: the push stopped early; run it again to resume", file=sys.stderr)
         return 1

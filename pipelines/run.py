@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from pipelines.lib import runstate
 from pipelines.lib import warehouse as wh
-from pipelines.lib.ingest import IngestError
+from pipelines.lib.ingest import IngestError, ensure_raw_schema
 from pipelines.lib.segments import SegmentError, segments_path
 
 
@@ -92,14 +91,18 @@ def run_all(
 def _run_locked(landing: Path, warehouse: Path, quiet: bool, job: str, progress) -> RunSummary:
     build = wh.build_path(warehouse)
     # Nothing new landed, no model or segment changed: the published build stands.
+    # (Between runs the working file is the published one: a publish moved it there.)
     inputs = runstate.inputs_fingerprint(landing, segments_path(landing))
-    if build.exists() and runstate.last_published_inputs(warehouse) == inputs:
+    if (build.exists() or wh.raw_path(build).exists()) and runstate.last_published_inputs(
+        warehouse
+    ) == inputs:
         return _summary(warehouse, {}, published=False)
     # The published copies earlier runs replaced are freed while this one ingests.
     freeing = wh.free_retired(warehouse)
     try:
         return _run(landing, warehouse, build, inputs, quiet, job, progress)
     finally:
+        wh.settle_restoring(build)
         freeing.join()
 
 
@@ -110,14 +113,21 @@ def _run(landing: Path, warehouse: Path, build: Path, inputs: str, quiet: bool, 
     os.environ["ROLLCALL_BUILD_DB"] = str(build)
     forget_builds = build.exists() and not wh.raw_path(build).exists()
     if not build.exists() and warehouse.exists():
-        # Someone handed us a published warehouse: build on top of it (it holds
-        # the segments' history: assignments, the push ledger). Its raw tables
-        # were never published: ingest reads every landed file again.
-        shutil.copyfile(warehouse, build)
-        forget_builds = True
+        if wh.raw_path(build).exists():
+            # The last run published its working file: it is made again from the
+            # published one while ingest writes the raw file (which is all ingest writes).
+            wh.start_restoring_build(warehouse)
+        else:
+            # Someone handed us a published warehouse: build on top of it (it holds
+            # the segments' history: assignments, the push ledger). Its raw tables
+            # were never published: ingest reads every landed file again.
+            wh.restore_build(warehouse)
+            forget_builds = True
     if forget_builds:
         # The models cannot add to events they no longer have: dbt builds from scratch.
+        # A working file from before raw had a file of its own moves its raw tables there.
         with wh.connect_build(build) as con:
+            ensure_raw_schema(con)
             con.execute("drop table if exists intermediate.dbt_build_log")
 
     import dagster as dg

@@ -67,17 +67,22 @@ def built(tmp_path_factory) -> dict:
 
 
 def copy_built(built: dict, root: Path) -> tuple[Path, Path]:
-    """A copy of the session's landing folder and warehouse: the published, build and raw files."""
+    """A copy of the session's landing folder and warehouse: the published, working and raw files.
+
+    A publish moves the working file to the published path; the copy has one again, as the next
+    run would make it (dbt, run on it directly by some tests, opens it by name).
+    """
     from pipelines.lib import warehouse as wh
 
     landing = root / "landing"
     shutil.copytree(built["landing"], landing)
     warehouse = root / "warehouse.duckdb"
     build = wh.build_path(warehouse)
+    built_build = wh.build_path(built["warehouse"])
     for source, copy in (
         (built["warehouse"], warehouse),
-        (wh.build_path(built["warehouse"]), build),
-        (wh.raw_path(wh.build_path(built["warehouse"])), wh.raw_path(build)),
+        (built_build if built_build.exists() else built["warehouse"], build),
+        (wh.raw_path(built_build), wh.raw_path(build)),
     ):
         shutil.copyfile(source, copy)
     return landing, warehouse

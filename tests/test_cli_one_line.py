@@ -183,7 +183,7 @@ def test_a_run_killed_while_dbt_works_is_cleaned_up_by_the_next_run(tmp_path):
         run.send_signal(signal.SIGKILL)
         run.wait(timeout=30)
         assert _alive(dbt)
-        # And the publish it never reached left a temporary copy (72 MB in the field).
+        # And a copy of the working file it was making left a temporary copy (72 MB in the field).
         leftover = tmp_path / f".w.duckdb.{run.pid}.tmp"
         leftover.write_bytes(b"\0" * 1_000_000)
 

@@ -139,3 +139,32 @@ def test_old_dbt_run_folders_are_removed_and_the_newest_or_recent_kept(tmp_path)
     assert (tmp_path / "partial_parse.msgpack").exists() and (tmp_path / "other").is_dir()
     # A second pass removes nothing.
     assert prune_dbt_runs(tmp_path, keep=10, now=now) == []
+
+
+def test_a_publish_moves_the_working_file_and_the_next_run_builds_on_a_copy_of_it(built, tmp_path):
+    # A publish copies nothing: the checkpointed working file itself becomes the published
+    # warehouse. The next run makes its working file again from the published one (in the
+    # background, while ingest writes the raw file) and adds to it: no full refresh.
+    # (pipelines/lib/warehouse.py, publish and start_restoring_build)
+    from pipelines.lib import warehouse as wh
+    from pipelines.run import log_path
+
+    landing, warehouse = copy_built(built, tmp_path)
+    build = wh.build_path(warehouse)
+    post = next((landing / "sendgrid").iterdir())
+    os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
+    working = build.stat().st_ino
+    assert run_all(landing, warehouse).published
+    assert warehouse.stat().st_ino == working and not build.exists()
+    assert wh.raw_path(build).exists()  # the history stays beside it, never moved or copied
+
+    os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
+    published = warehouse.stat().st_ino
+    summary = run_all(landing, warehouse)
+    assert summary.published and not build.exists()
+    assert warehouse.stat().st_ino not in (published, working)
+    log = log_path(warehouse).read_text(encoding="utf-8")
+    # The same events landed again under a new time: the restored working file's build log
+    # says every model is as it left them (a missing one would mean a full refresh).
+    assert "dbt full refresh" not in log and "as they are" in log
+    assert summary.rows == built["summary"].rows

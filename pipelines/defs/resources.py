@@ -31,6 +31,12 @@ class Warehouse(dg.ConfigurableResource):
         with wh.connect_build(self.build) as con:
             yield con
 
+    @contextmanager
+    def connect_raw(self):
+        """The raw file alone (`raw.*`): what ingest writes (pipelines/lib/warehouse.py)."""
+        with wh.connect_raw(self.build) as con:
+            yield con
+
 
 class Landing(dg.ConfigurableResource):
     """The folder the vendors' exports land in."""

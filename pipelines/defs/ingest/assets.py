@@ -73,7 +73,7 @@ def _ingest_asset(source: str, what: str, tables: list[str]) -> dg.AssetsDefinit
         pool=POOL,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing):
-        with warehouse.connect() as con:
+        with warehouse.connect_raw() as con:
             result = ingest.load_source(con, Path(landing.path), source)
             rejected = con.execute(
                 "select reason, count(*) from raw.rejected_rows where source = ? group by 1 order by 2 desc",

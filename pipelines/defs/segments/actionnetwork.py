@@ -45,7 +45,7 @@ def actionnetwork_people(
     if client is None:
         context.log.info(f"Action Network pull {NO_TOKEN}")
         return dg.MaterializeResult(metadata={"skipped": NO_TOKEN})
-    with warehouse.connect() as con:
+    with warehouse.connect_raw() as con:
         result = an.pull_people(con, client)
     context.log.info(f"Action Network pull: {result.metadata()}")
     return dg.MaterializeResult(metadata=result.metadata())
