@@ -78,11 +78,10 @@ def copy_built(built: dict, root: Path) -> tuple[Path, Path]:
     shutil.copytree(built["landing"], landing)
     warehouse = root / "warehouse.duckdb"
     build = wh.build_path(warehouse)
-    built_build = wh.build_path(built["warehouse"])
     for source, copy in (
         (built["warehouse"], warehouse),
-        (built_build if built_build.exists() else built["warehouse"], build),
-        (wh.raw_path(built_build), wh.raw_path(build)),
+        (built["warehouse"], build),
+        (wh.raw_path(wh.build_path(built["warehouse"])), wh.raw_path(build)),
     ):
         shutil.copyfile(source, copy)
     return landing, warehouse

@@ -86,8 +86,9 @@ def raw_path(database: Path | str) -> Path:
     return database.with_name(database.name + ".raw")
 
 
-def attach_raw(con: duckdb.DuckDBPyConnection) -> None:
-    """Attach the raw file beside the connection's database as `raw` (in memory for an in-memory one).
+def attach_raw(con: duckdb.DuckDBPyConnection, beside: Path | None = None) -> None:
+    """Attach the raw file beside the connection's database (or beside `beside`) as `raw`
+    (in memory for an in-memory database and no `beside`).
 
     `raw.<table>` then names its tables, as long as the database has no
     schema called raw (an earlier layout, moved out by ingest.ensure_raw_schema).
@@ -95,9 +96,12 @@ def attach_raw(con: duckdb.DuckDBPyConnection) -> None:
     # fetchall: a result left unfinished would refuse the connection's next statement (DuckDB 2)
     if con.execute("select count(*) from duckdb_databases() where database_name = 'raw'").fetchall()[0][0]:
         return
-    path = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchall()[0][0]
+    path = (
+        beside
+        or con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchall()[0][0]
+    )
     target = str(raw_path(path)) if path else ":memory:"
     con.execute("attach '" + target.replace("'", "''") + "' as raw")
 
@@ -141,13 +145,12 @@ def connect_raw(build: Path):
     """A writing connection to the raw file beside a working file, attached as `raw`, and nothing
     else (the main database is in memory): what ingest writes, while the working file may still
     be on its way back from the published one."""
-    target = raw_path(build)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    build.parent.mkdir(parents=True, exist_ok=True)
     # Spilled to disk beside the working file, as a connection to it would.
     spill = build.with_name(build.name + ".tmp")
     con = duckdb.connect(config={"memory_limit": _memory_limit(), "temp_directory": str(spill)})
     try:
-        con.execute("attach '" + str(target).replace("'", "''") + "' as raw")
+        attach_raw(con, beside=build)
         yield con
     finally:
         con.close()
@@ -179,8 +182,9 @@ def restore_build(warehouse: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def start_restoring_build(warehouse: Path) -> threading.Thread:
-    """`restore_build` in the background; `connect_build` waits for it. Join it before the run ends."""
+def start_restoring_build(warehouse: Path) -> None:
+    """`restore_build` in the background; `connect_build` waits for it, and the run, before it
+    ends, `settle_restoring`."""
     build = build_path(warehouse)
     errors: list[BaseException] = []
 
@@ -193,7 +197,6 @@ def start_restoring_build(warehouse: Path) -> threading.Thread:
     thread = threading.Thread(target=restore, name="restore-build", daemon=True)
     _restoring[build] = (thread, errors)
     thread.start()
-    return thread
 
 
 def settle_restoring(build: Path) -> BaseException | None:
