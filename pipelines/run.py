@@ -20,6 +20,7 @@ from pipelines.lib import runstate
 from pipelines.lib import warehouse as wh
 from pipelines.lib.ingest import IngestError, ensure_raw_schema
 from pipelines.lib.segments import SegmentError, segments_path
+from pipelines.lib.warm_dbt import warm_dbt
 
 
 class RunFailed(RuntimeError):
@@ -100,7 +101,9 @@ def _run_locked(landing: Path, warehouse: Path, quiet: bool, job: str, progress)
     # The published copies earlier runs replaced are freed while this one ingests.
     freeing = wh.free_retired(warehouse)
     try:
-        return _run(landing, warehouse, build, inputs, quiet, job, progress)
+        # dbt imports now, beside the run's own start and its ingest, not in the dbt step.
+        with warm_dbt():
+            return _run(landing, warehouse, build, inputs, quiet, job, progress)
     finally:
         wh.settle_restoring(build)
         freeing.join()

@@ -171,11 +171,17 @@ def test_a_run_killed_while_dbt_works_is_cleaned_up_by_the_next_run(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     command = [*ROLLCALL, "run", "--landing", str(landing), "--warehouse", str(warehouse)]
     run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dbt = None
+    dbt = client = None
     try:
         deadline = time.monotonic() + 300
         while dbt is None and time.monotonic() < deadline and run.poll() is None:
-            dbt = next((p for p, cmd in _children(run.pid) if b"dbt" in cmd and b"parse" not in cmd), None)
+            # The dbt step's executable (rollcall-dbt), which hands dbt's work to a fork of the
+            # warm dbt the run started (pipelines/lib/warm_dbt.py): that fork is the dbt at work.
+            children = _children(run.pid)
+            client = next((p for p, cmd in children if b"rollcall-dbt\0build" in cmd), None)
+            server = next((p for p, cmd in children if b"pipelines.lib.warm_dbt" in cmd), None)
+            if client is not None and server is not None:
+                dbt = next((p for p, _ in _children(server)), None)
             time.sleep(0.02)
         assert dbt is not None, "the run never started dbt"
         # dbt keeps working (stopped here so that it cannot finish first) while its parent dies.
@@ -191,10 +197,12 @@ def test_a_run_killed_while_dbt_works_is_cleaned_up_by_the_next_run(tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
         assert done.stdout.startswith("published ")
         assert not _alive(dbt), "the killed run's dbt is still running"
+        assert not _alive(client), "the killed run's dbt step is still waiting"
         assert not leftover.exists()
         assert Path(str(warehouse) + ".lock").read_text() == ""  # a clean finish leaves an empty lock
     finally:
         if run.poll() is None:
             run.kill()
-        if dbt is not None and _alive(dbt):
-            os.kill(dbt, signal.SIGKILL)
+        for left in (dbt, client):
+            if left is not None and _alive(left):
+                os.kill(left, signal.SIGKILL)

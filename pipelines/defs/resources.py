@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging.version import Version
 
-from pipelines.defs.transform.project import DBT, rollcall_project
+from pipelines.defs.transform.project import WARM_DBT, rollcall_project
 from pipelines.lib import warehouse as wh
 
 
@@ -71,7 +71,7 @@ def resources() -> dg.Definitions:
             "landing": Landing(path=str(wh.landing_path())),
             "dbt": Dbt(
                 project_dir=rollcall_project,
-                dbt_executable=DBT,
+                dbt_executable=WARM_DBT,
             ),
         }
     )

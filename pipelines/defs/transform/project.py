@@ -16,6 +16,9 @@ from pipelines.lib import warehouse as wh
 from pipelines.lib.runstate import DBT_DIR
 
 DBT = str(Path(sys.executable).with_name("dbt"))
+# What the dbt steps run: dbt, forked from the one a run started early when there is one
+# (pipelines/lib/warm_dbt.py), else the `dbt` above.
+WARM_DBT = str(Path(sys.executable).with_name("rollcall-dbt"))
 
 # dbt builds into the pipeline's private working file, never the published one.
 os.environ.setdefault("ROLLCALL_BUILD_DB", str(wh.build_path(wh.warehouse_path())))
