@@ -192,7 +192,8 @@ def funnel_alone(warehouse: Path, target: Path) -> tuple[float, dict]:
 def rollcall_run(landing: Path, warehouse: Path) -> tuple[float, float, dict]:
     code = (
         "import json, sys; from pathlib import Path; from pipelines.run import run_all; "
-        "s = run_all(Path(sys.argv[1]), Path(sys.argv[2])); print(json.dumps(s.steps))"
+        "from pipelines.cli import leave; "
+        "s = run_all(Path(sys.argv[1]), Path(sys.argv[2])); print(json.dumps(s.steps)); leave(0)"
     )
     wall, peak, out = timed([PY, "-c", code, str(landing), str(warehouse)])
     return wall, peak, json.loads(out.strip().splitlines()[-1])

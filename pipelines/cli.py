@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -334,5 +336,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def leave(code: int) -> NoReturn:
+    """Exit with `code` without Python's teardown, once the exit handlers have run.
+
+    At exit Python frees, one by one, every object the process still holds:
+    after a run, the modules and definitions of Dagster, dbt-core and their
+    dependencies, ~1.0 s at 1M people (5% of a daily run), for a process that
+    is going away. By the time a command returns, what it wrote is closed and
+    synced (a run's publish fsyncs), so the process runs the exit handlers
+    (logging's flush, the temporary folders Dagster made), flushes its output
+    and leaves.
+    """
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def entry() -> NoReturn:
+    """The `rollcall` executable: `main`, then `leave`. (A command that raises, or
+    argparse's exit on bad arguments, exits the usual way.)"""
+    leave(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

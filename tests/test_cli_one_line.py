@@ -193,9 +193,16 @@ def test_a_run_killed_while_dbt_works_is_cleaned_up_by_the_next_run(tmp_path):
         leftover = tmp_path / f".w.duckdb.{run.pid}.tmp"
         leftover.write_bytes(b"\0" * 1_000_000)
 
-        done = rollcall("run", "--landing", str(landing), "--warehouse", str(warehouse))
+        # The run exits without Python's teardown (pipelines.cli.leave), and leaves nothing in
+        # the temporary folder: Dagster's folder and the warm dbt's socket are gone.
+        scratch = tmp_path / "tmp"
+        scratch.mkdir()
+        done = rollcall(
+            "run", "--landing", str(landing), "--warehouse", str(warehouse), env={"TMPDIR": str(scratch)}
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         assert done.stdout.startswith("published ")
+        assert list(scratch.iterdir()) == []
         assert not _alive(dbt), "the killed run's dbt is still running"
         assert not _alive(client), "the killed run's dbt step is still waiting"
         assert not leftover.exists()
