@@ -32,7 +32,7 @@ def test_a_dbt_step_is_a_fork_of_the_warm_dbt_and_answers_as_dbt_does(tmp_path):
     assert warm_refused.returncode == refused.returncode
     assert warm_refused.stdout.splitlines()[-1:] == refused.stdout.splitlines()[-1:]
     # Both were forks of the server, not a dbt started cold.
-    assert log.read_text().count("forked dbt as pid") == 2
+    assert log.read_text().count("forking a dbt") == 2
     assert "no warm dbt" not in warm.stderr + warm_refused.stderr
     assert SOCKET_ENV not in os.environ  # the block gave back the environment it found
 

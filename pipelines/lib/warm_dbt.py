@@ -3,8 +3,8 @@
 Starting dbt costs ~1.7 s on these machines before it reads a file (Python
 importing dbt-core, its adapters and their dependencies), in every dbt step:
 8% of a daily build at 1M people, which is ~20 s. A run (`pipelines/run.py`)
-starts `serve` first thing; it imports dbt while the run loads its own modules
-and ingests, then waits on a Unix socket. dagster-dbt runs `rollcall-dbt`
+binds a Unix socket and starts `serve` on it first thing; the server imports
+dbt while the run loads its own modules and ingests, then accepts. dagster-dbt runs `rollcall-dbt`
 (`client`) as its dbt executable, which hands the socket its arguments, its
 environment, its folder and its stdin/stdout/stderr; the server forks, and
 the child runs dbt's command line on them exactly as the `dbt` executable
@@ -15,10 +15,9 @@ exits with its code.
 Nothing depends on the server being there: with no server (the Dagster UI,
 a server that failed to start), `client` replaces itself with the `dbt`
 executable. The server leaves when the run stops it or when the run that
-started it is gone. The environment of the forked dbt is the one the run gave
-the server, with the step's own applied on top: `/proc/<pid>/environ` (where
-`warehouse.clean_leftovers` finds a dead run's dbt by its token) shows the
-server's, which carries the same run token.
+started it is gone. The forked dbt runs in the step's environment, though
+its `/proc/<pid>/environ` (where `warehouse.clean_leftovers` finds a dead
+run's dbt by its token) shows the server's, which carries the same run token.
 """
 
 from __future__ import annotations
@@ -105,12 +104,12 @@ def _through(conn: socket.socket) -> int | None:
 # --- the server: started by a run, forks a dbt per request --------------------------
 
 
-def serve(path: str, parent: int) -> None:
-    """Listen on `path` (bound first, so an early client waits), import dbt, fork a dbt per
-    request, until `parent` is gone or a SIGTERM."""
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(8)
+def serve(listening: int, parent: int) -> None:
+    """Import dbt, then fork a dbt per request on the listening socket `listening` (a file
+    descriptor the run bound: a client that comes early waits for the import), until
+    `parent` is gone or a SIGTERM."""
+    listener = socket.socket(fileno=listening)
+    path = listener.getsockname()
     # dbt's command line, the build task and the adapter the profile names: what a dbt step imports.
     for module in ("dbt.cli.main", "dbt.task.build", "dbt.adapters.duckdb"):
         importlib.import_module(module)
@@ -124,12 +123,12 @@ def serve(path: str, parent: int) -> None:
             except TimeoutError:
                 continue
             conn.settimeout(None)
-            child = os.fork()
-            if child == 0:
+            # Said before the fork: the dbt it starts cannot have answered before this line is written.
+            print("forking a dbt", file=sys.stderr, flush=True)
+            if os.fork() == 0:
                 listener.close()
                 _child(conn)  # never returns
             conn.close()
-            print(f"forked dbt as pid {child}", file=sys.stderr, flush=True)
     finally:
         # The run that started it died: nothing of it stays (a stopped run's folder goes with it).
         shutil.rmtree(os.path.dirname(path), ignore_errors=True)
@@ -186,14 +185,19 @@ def warm_dbt(log: Path | None = None):
     folder = tempfile.mkdtemp(prefix="rollcall-dbt-")
     path = os.path.join(folder, "dbt.sock")
     previous = os.environ.get(SOCKET_ENV)
-    with open(os.devnull if log is None else log, "a", encoding="utf-8") as err:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.lib.warm_dbt", path, str(os.getpid())],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            # Its own failures too: then it never answers, and the client starts dbt itself.
-            stderr=err,
-        )
+    # Bound here, before the server starts: a dbt step that comes before it is ready waits.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(path)
+        listener.listen(8)
+        with open(os.devnull if log is None else log, "a", encoding="utf-8") as err:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "pipelines.lib.warm_dbt", str(listener.fileno()), str(os.getpid())],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                # Its own failures too: then it never answers, and the client starts dbt itself.
+                stderr=err,
+                pass_fds=[listener.fileno()],
+            )
     os.environ[SOCKET_ENV] = path
     try:
         yield server
@@ -212,4 +216,4 @@ def warm_dbt(log: Path | None = None):
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]))
+    serve(int(sys.argv[1]), int(sys.argv[2]))
