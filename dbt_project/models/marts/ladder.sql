@@ -11,6 +11,11 @@
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
 -- depends_on: {{ ref('stg_action_network__actions') }}
+-- Built after the funnel, which it does not read: in a full build the three
+-- models over every touchpoint (the funnel, the ladder, weekly_activity) each
+-- hold 1-2 GB, and all three at once under DuckDB's one 3 GB limit failed a
+-- 1M build once (out of memory, pinning a block in the funnel).
+-- depends_on: {{ ref('person_campaign_funnel') }}
 
 -- The engagement ladder (DESIGN, "Meanings"): every person's rung on every
 -- kept day (int_ladder_days: each month's end and today). The rule, here
