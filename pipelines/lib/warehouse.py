@@ -48,6 +48,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.environ import setenv
+
 DEFAULT_LANDING = "data/landing"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
@@ -368,7 +370,6 @@ def run_lock(warehouse: Path, what: str = "run"):
             f"another run holds the warehouse since {since} (pid {holder.get('pid', '?')}{doing}); "
             f"wait for it to finish (lock: {path})"
         ) from None
-    previous_env = os.environ.get(TOKEN_ENV)
     try:
         clean_leftovers(warehouse, _holder(fd))
         token = uuid.uuid4().hex
@@ -378,13 +379,9 @@ def run_lock(warehouse: Path, what: str = "run"):
             fd, json.dumps({"pid": os.getpid(), "since": since, "token": token, "what": what}).encode(), 0
         )
         os.fsync(fd)
-        os.environ[TOKEN_ENV] = token
-        yield token
+        with setenv(TOKEN_ENV, token):
+            yield token
     finally:
-        if previous_env is None:
-            os.environ.pop(TOKEN_ENV, None)
-        else:
-            os.environ[TOKEN_ENV] = previous_env
         os.ftruncate(fd, 0)  # an empty lock file: the last holder finished
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

@@ -36,6 +36,8 @@ import traceback
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from pipelines.lib.environ import setenv
+
 SOCKET_ENV = "ROLLCALL_WARM_DBT"  # the server's socket, for the client
 _HEADER = struct.Struct("!Q")  # the request's length, sent with the three descriptors
 
@@ -184,7 +186,6 @@ def warm_dbt(log: Path | None = None):
     `log`: where the server says what it forked (a line a dbt); nowhere by default."""
     folder = tempfile.mkdtemp(prefix="rollcall-dbt-")
     path = os.path.join(folder, "dbt.sock")
-    previous = os.environ.get(SOCKET_ENV)
     # Bound here, before the server starts: a dbt step that comes before it is ready waits.
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(path)
@@ -198,14 +199,10 @@ def warm_dbt(log: Path | None = None):
                 stderr=err,
                 pass_fds=[listener.fileno()],
             )
-    os.environ[SOCKET_ENV] = path
     try:
-        yield server
+        with setenv(SOCKET_ENV, path):
+            yield server
     finally:
-        if previous is None:
-            os.environ.pop(SOCKET_ENV, None)
-        else:
-            os.environ[SOCKET_ENV] = previous
         server.terminate()
         try:
             server.wait(5)
