@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,11 +13,12 @@ from dagster_dbt import DbtProject
 
 from pipelines.lib import warehouse as wh
 from pipelines.lib.runstate import DBT_DIR
+from pipelines.lib.warm_dbt import dbt_executable
 
-DBT = str(Path(sys.executable).with_name("dbt"))
+DBT = dbt_executable()
 # What the dbt steps run: dbt, forked from the one a run started early when there is one
 # (pipelines/lib/warm_dbt.py), else the `dbt` above.
-WARM_DBT = str(Path(sys.executable).with_name("rollcall-dbt"))
+WARM_DBT = str(Path(DBT).with_name("rollcall-dbt"))
 
 # dbt builds into the pipeline's private working file, never the published one.
 os.environ.setdefault("ROLLCALL_BUILD_DB", str(wh.build_path(wh.warehouse_path())))
