@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.defs.transform import assets as transform_assets
 from pipelines.defs.transform.assets import full_refresh_reason, models_sha256, unchanged_models
-from pipelines.defs.transform.project import DBT, DBT_DIR
+from pipelines.defs.transform.project import DBT, DBT_DIR, rollcall_project
 from pipelines.lib import warehouse as wh
 from pipelines.lib.ingest import load_source
 from pipelines.run import run_all
@@ -575,6 +575,26 @@ def test_a_new_event_repeating_a_held_id_fails_the_daily_unique_test(built, tmp_
         )
     failed = _daily_unique_tests(build, tmp_path)
     assert len(failed) == 1 and "int_sms_messages" in failed[0], failed
+
+
+def test_a_completed_build_has_read_every_row_loaded_before_it_to_the_microsecond(built):
+    # The build log's built_at is when dbt started, and changed_sources calls a raw table
+    # changed when it holds a row stamped later. The run's ingest stamps its rows moments
+    # before dbt starts, often within the same second: built_at cut to the second was
+    # earlier than those rows, and the next day's build took the people (and every model
+    # they reach) for changed. Nothing was wrong, only rebuilt; a full suite caught it once.
+    manifest = json.loads(rollcall_project.manifest_path.read_text())
+    with wh.connect_build(wh.build_path(built["warehouse"])) as con:
+        [(built_at,)] = con.execute("select max(built_at) from intermediate.dbt_build_log").fetchall()
+        stamps = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_catalog = 'raw' and column_name in ('_loaded_at', 'loaded_at')"
+        ).fetchall()
+        loaded = [con.execute(f'select max("{c}") from raw."{t}"').fetchone()[0] for t, c in stamps]
+        changed = transform_assets.changed_since_last_build(con, manifest)
+    # (the segment tables are the segments asset's, built after this one)
+    assert {uid for uid in changed if manifest["sources"][uid]["source_name"] == "raw"} == set()
+    assert loaded and all(stamp is None or stamp < built_at for stamp in loaded)
 
 
 def test_a_daily_build_reads_its_watermark_from_the_build_log(built, tmp_path):

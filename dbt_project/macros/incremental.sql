@@ -165,7 +165,7 @@
             {%- call statement('record_build') -%}
                 insert into {{ log }}
                 select
-                    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}),
+                    {{ build_started_at() }},
                     (
                         select max(sha256) from {{ loaded_files }}
                         where source = 'campaigns' and loaded_at = (
@@ -207,6 +207,13 @@
 
 {% macro spark__table_format_clause() -%}
     {{ return(' using parquet') }}
+{%- endmacro %}
+
+{#- When this build started, to the microsecond: the build log's `built_at` and the
+    ladder's `written_at`. Rows an ingest stamped before the build (the same run,
+    often the same second) are older than it, and a later build reads them as seen. -#}
+{% macro build_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {#- When the last completed build started (people loaded after it are new to it). -#}

@@ -132,7 +132,7 @@
 {% macro record_ladder_first_day() -%}
     insert into {{ ladder_first_days_relation() }}
     select
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as written_at,
+        {{ build_started_at() }} as written_at,
         {%- if is_incremental() %}
             least(
                 (select min(ladder_day) from {{ ref('int_ladder_days') }} where is_today),
