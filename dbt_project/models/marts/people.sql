@@ -2,8 +2,8 @@
 -- lower-case email, E.164 phone; null when invalid), province_or_state and
 -- country resolved (country 'CA' = Canada; state 'CA' = California).
 -- person_key: the integer the cohort engine joins on (macros/person_key.sql).
--- Incremental, as int_people_geography: only the people (re)loaded since the
--- last completed build are redone.
+-- Incremental: only the people (re)loaded since the last completed build are
+-- redone.
 -- depends_on: {{ ref('stg_action_network__people') }}
 {{
     config(
