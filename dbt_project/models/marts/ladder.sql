@@ -11,10 +11,7 @@
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
 -- depends_on: {{ ref('stg_action_network__actions') }}
--- Built after the funnel, which it does not read: in a full build the three
--- models over every touchpoint (the funnel, the ladder, weekly_activity) each
--- hold 1-2 GB, and all three at once under DuckDB's one 3 GB limit failed a
--- 1M build once (out of memory, pinning a block in the funnel).
+-- Built after the funnel, not read: why in docs/contract.md (marts).
 -- depends_on: {{ ref('person_campaign_funnel') }}
 
 -- The engagement ladder (DESIGN, "Meanings"): every person's rung on every
