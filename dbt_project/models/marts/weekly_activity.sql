@@ -35,10 +35,7 @@ actions as (
 
     select * from {{ ref('campaign_touchpoints') }}
     where
-        action in (
-            'delivered', 'opened', 'clicked', 'texted', 'replied', 'called',
-            'signed', 'submitted', 'rsvped', 'wrote'
-        )
+        (action in ('delivered', 'opened', 'clicked') or action in {{ once }})
         -- folding: only the events loaded since the latest one counted, and
         -- every Action Network action
         and (
