@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.warehouse import memory_limit
+
 FUNNEL = "model.rollcall.person_campaign_funnel"
 
 
@@ -57,7 +59,8 @@ def main(warehouse: Path, run_folder: Path) -> None:
     # As dbt has them: the built file as `w` (its name in the compiled SQL), raw beside it.
     con.execute(f"attach '{warehouse}' as w (read_only)")
     con.execute(f"attach '{warehouse}.build.raw' as raw (read_only)")
-    con.execute("set memory_limit = '3GB'; set preserve_insertion_order = false")
+    # The ceiling a dbt run has (ROLLCALL_MEMORY_LIMIT, as the profile reads it), not a copy of its default.
+    con.execute(f"set memory_limit = '{memory_limit()}'; set preserve_insertion_order = false")
     parts: dict[str, list[tuple[float, float, float, str]]] = {
         "models the baseline also builds (the funnel and what it reads)": [],
         "models the baseline does not build": [],

@@ -117,7 +117,8 @@ def is_busy(warehouse: Path) -> bool:
         return True
 
 
-def _memory_limit() -> str:
+def memory_limit() -> str:
+    """DuckDB's memory ceiling for a writing connection and for dbt (the profile reads the same variable)."""
     return os.environ.get("ROLLCALL_MEMORY_LIMIT", "3GB")
 
 
@@ -131,7 +132,7 @@ def connect_build(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     ensure_build(path)
     try:
-        con = duckdb.connect(str(path), config={"memory_limit": _memory_limit()})
+        con = duckdb.connect(str(path), config={"memory_limit": memory_limit()})
     except duckdb.Error as exc:
         first = " ".join(str(exc).split())[:200]
         raise WarehouseUnreadable(f"{path} cannot be opened for writing ({first})") from None
@@ -150,7 +151,7 @@ def connect_raw(build: Path):
     build.parent.mkdir(parents=True, exist_ok=True)
     # Spilled to disk beside the working file, as a connection to it would.
     spill = build.with_name(build.name + ".tmp")
-    con = duckdb.connect(config={"memory_limit": _memory_limit(), "temp_directory": str(spill)})
+    con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": str(spill)})
     try:
         attach_raw(con, beside=build)
         yield con
