@@ -74,6 +74,29 @@ def test_a_view_is_made_again_only_when_its_sql_is_not_the_one_it_was_made_from(
     ) == [(True,)]
 
 
+def test_a_full_build_of_the_funnel_a_campaign_at_a_time_is_the_funnel_built_at_once(
+    dbt_warehouse: Path, dbt, tmp_path: Path
+) -> None:
+    # macros/batches.sql: a full build makes the funnel a few campaigns at a time (at most
+    # `campaign_batch_rows` touchpoints each); with a budget of one row, each campaign is a
+    # batch of its own, and the post-hook appends every batch after the first.
+    for held in dbt_warehouse.parent.glob(dbt_warehouse.name + "*"):
+        shutil.copyfile(held, tmp_path / held.name)
+    path = tmp_path / dbt_warehouse.name
+    funnel = "select * from marts.person_campaign_funnel"
+    at_once = sorted(_rows(path, funnel), key=repr)
+    campaigns = {row[1] for row in at_once}
+    assert len(campaigns) >= 2  # so more than one batch is made: the second appended
+    dbt(path, "--select", "person_campaign_funnel", "--full-refresh", "--vars", "{campaign_batch_rows: 1}")
+    assert sorted(_rows(path, funnel), key=repr) == at_once
+    # stored in campaign order, as one sorted statement stored it: each batch appended after the last
+    assert _rows(
+        path,
+        "select count(*) from (select campaign_key, lag(campaign_key) over () as before"
+        " from marts.person_campaign_funnel) where campaign_key < before",
+    ) == [(0,)]
+
+
 def test_build_creates_every_mart(dbt_warehouse: Path) -> None:
     tables = {
         name

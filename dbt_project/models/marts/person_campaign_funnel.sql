@@ -3,7 +3,11 @@
         materialized=event_materialization(),
         unique_key=['person_key', 'campaign_key'],
         incremental_strategy=upsert_strategy(),
-        pre_hook="{{ delete_changed_action_pairs() }}",
+        pre_hook=[
+            "{{ delete_changed_action_pairs() }}",
+            "{{ first_campaign_batch(ref('campaign_touchpoints')) }}",
+        ],
+        post_hook="{{ remaining_campaign_batches() }}",
     )
 }}
 -- depends_on: {{ ref('stg_action_network__people') }}
@@ -55,6 +59,9 @@ actions as (
             on
                 touchpoints.person_key = changed_pairs.person_key
                 and touchpoints.campaign_id = changed_pairs.campaign_id
+    {% else %}
+        -- a full build runs a few campaigns at a time (macros/batches.sql)
+        where {{ in_campaign_batch('touchpoints.campaign_key') }}
     {% endif %}
 
 ),
