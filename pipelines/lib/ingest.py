@@ -765,6 +765,8 @@ def _read_csv_batch(
         select = ", ".join(f'"{chosen[n]}" as "{n}"' if n in chosen else f'null as "{n}"' for n in names)
         # Insertion order is kept, so rows come file by file, line by line:
         # a row's number within its file is its number less its file's first.
+        # The rows are not sorted again by it: everything after reads them by
+        # file and line (at 5M people, sorting 15.6M messages cost 18 s of 46).
         con.execute(
             f"""
             insert into _batch
@@ -776,7 +778,6 @@ def _read_csv_batch(
             firsts as (select file, min(n) as first_n from numbered group by file)
             select numbered.file, n - first_n + 2, {", ".join(f'"{n}"' for n in names)}
             from numbered join firsts using (file)
-            order by n
             """,
             {"paths": paths},
         )
