@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from pipelines.lib.campaigns import CampaignsError, parse_registry
@@ -604,6 +605,13 @@ def _cp1252_or_latin1(exc: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("rollcall_latin1", _cp1252_or_latin1)
 
 
+def _count(chunk: bytes, byte: bytes) -> int:
+    """How often one byte occurs in a chunk of a landed file. NumPy counts with the GIL let go,
+    where bytes.count holds it: the threads that hash and count the landed files counted one at a
+    time (the 1M sample's 9.5 GB, digests and lines: 8.7 s on two threads, SHA-256 alone 3.3 s)."""
+    return int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == ord(byte)))
+
+
 def _utf8_valid(data) -> bool:
     """Whether bytes (or a memoryview of them) are UTF-8: Arrow's check, which makes no string
     (Python's decoder made one: 440 MB/s on the Twilio exports' accents and emoji, against
@@ -686,9 +694,9 @@ def _text_shape(path: Path | str) -> _TextShape:
             if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
                 return _TextShape("utf-16", 0, False)
             utf8.add(chunk)
-            newlines += chunk.count(b"\n")
-            quotes += chunk.count(b'"')
-            chunk_crs = chunk.count(b"\r")
+            newlines += _count(chunk, b"\n")
+            quotes += _count(chunk, b'"')
+            chunk_crs = _count(chunk, b"\r") if b"\r" in chunk else 0
             crs += chunk_crs
             crlfs += (chunk.count(b"\r\n") if chunk_crs else 0) + (last == b"\r" and chunk[:1] == b"\n")
             first, last = False, chunk[-1:]
@@ -1599,7 +1607,7 @@ class _LineCounter:
         if self.first:
             self.plain = not chunk.startswith(b"\xef\xbb\xbf")
             self.first = False
-        self.lines += chunk.count(b"\n")
+        self.lines += _count(chunk, b"\n")
         self.plain = self.plain and b"\r" not in chunk
         if self.plain:
             self.utf8.add(chunk)
