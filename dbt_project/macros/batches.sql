@@ -11,22 +11,24 @@
     49–52 s at 5M, and 9.4 s against 12.6 s at 1M (bench/results-5m.md).
 
     How: the model's full-build SQL reads only the campaigns of the current
-    batch (`in_campaign_batch`, two DuckDB variables). The pre-hook
-    (`first_campaign_batch`) splits the campaigns into batches and points
-    the variables at the first, which the model's own statement builds; the
-    post-hook (`remaining_campaign_batches`) runs the same compiled SQL for
-    each other batch, appending. A batch is a run of consecutive campaign
-    keys holding at most `campaign_batch_rows` touchpoints (a var, 5M; a
-    bigger campaign is a batch of its own): 5M touchpoints make about 3M
-    person x campaign groups, ~0.6 GB of hash table, well inside the ceiling
-    the other dbt threads share. tests/dbt/test_dbt_build.py builds with one
-    campaign a batch and checks the funnel is the same.
+    batch (`in_campaign_batch`: the DuckDB variable `rollcall_batch`, a
+    [first, last] campaign key). The pre-hook (`first_campaign_batch`) splits
+    the campaigns into batches, in one query, into the variable
+    `rollcall_batches`, and points `rollcall_batch` at the first, which the
+    model's own statement builds; the post-hook (`remaining_campaign_batches`)
+    runs the same compiled SQL for each other batch, appending. A batch is a
+    run of consecutive campaign keys, cut every `campaign_batch_rows`
+    touchpoints (a var, 5M) of their running count: about that many, more
+    when its last campaign is bigger. 5M touchpoints make about 3M person x
+    campaign groups, ~0.6 GB of hash table, well inside the ceiling the other
+    dbt threads share. tests/dbt/test_dbt_build.py builds with one campaign a
+    batch and checks the funnel is the same.
 
     A daily build (incremental) is one statement, as before: it reads what
     changed, which is small. The batch list lives in a DuckDB variable from
     the pre-hook to the post-hook, so the post-hook appends only after a
     full build's first batch, whatever is_incremental() says by then (after
-    a first build, the table exists). Unset, the variables select every
+    a first build, the table exists). Unset, `rollcall_batch` selects every
     campaign: a unit test, or any other reader of the compiled SQL, gets
     the whole funnel.
 
@@ -39,8 +41,8 @@
 {%- endmacro %}
 
 {% macro default__in_campaign_batch(column) -%}
-    {{ column }} between coalesce(getvariable('rollcall_batch_first'), -2147483648)
-    and coalesce(getvariable('rollcall_batch_last'), 2147483647)
+    {{ column }} between coalesce(getvariable('rollcall_batch')[1], -2147483648)
+    and coalesce(getvariable('rollcall_batch')[2], 2147483647)
 {%- endmacro %}
 
 {% macro spark__in_campaign_batch(column) -%}
@@ -53,34 +55,24 @@
 {%- endmacro %}
 
 {% macro default__first_campaign_batch(touchpoints, rows) -%}
-    {%- set batches = [] -%}
-    {%- if execute and not is_incremental() -%}
-        {%- set counts = run_query(
-            "select campaign_key, count(*) from " ~ touchpoints ~ " group by campaign_key order by campaign_key"
-        ) -%}
-        {%- set batch = {'first': none, 'last': none, 'rows': 0} -%}
-        {%- for row in counts.rows -%}
-            {%- set campaign_key, n = row[0] | int, row[1] | int -%}
-            {%- if batch['first'] is not none and batch['rows'] + n > rows -%}
-                {%- do batches.append([batch['first'], batch['last']]) -%}
-                {%- do batch.update({'first': none, 'rows': 0}) -%}
-            {%- endif -%}
-            {%- if batch['first'] is none -%}
-                {%- do batch.update({'first': campaign_key}) -%}
-            {%- endif -%}
-            {%- do batch.update({'last': campaign_key, 'rows': batch['rows'] + n}) -%}
-        {%- endfor -%}
-        {%- if batch['first'] is not none -%}
-            {%- do batches.append([batch['first'], batch['last']]) -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- if batches %}
-        set variable rollcall_batch_first = {{ batches[0][0] }};
-        set variable rollcall_batch_last = {{ batches[0][1] }};
-        set variable rollcall_batches = {{ batches[1:] | tojson }}::integer[][];
+    {%- if execute and not is_incremental() %}
+        set variable rollcall_batches = (
+            select list([first_key, last_key] order by first_key)
+            from (
+                select min(campaign_key) as first_key, max(campaign_key) as last_key
+                from (
+                    select
+                        campaign_key,
+                        sum(count(*)) over (order by campaign_key) - count(*) as rows_before
+                    from {{ touchpoints }}
+                    group by campaign_key
+                )
+                group by rows_before // {{ rows }}
+            )
+        );
+        set variable rollcall_batch = getvariable('rollcall_batches')[1];
     {%- else %}
-        reset variable rollcall_batch_first;
-        reset variable rollcall_batch_last;
+        reset variable rollcall_batch;
         reset variable rollcall_batches;
     {%- endif %}
 {%- endmacro %}
@@ -96,18 +88,16 @@
     {%- set batches = [] -%}
     {%- if execute -%}
         {%- set batches = run_query(
-            "select batch[1], batch[2] from (select unnest(getvariable('rollcall_batches')) as batch)"
+            "select batch[1], batch[2] from (select unnest(getvariable('rollcall_batches')[2:]) as batch)"
         ).rows -%}
     {%- endif -%}
     {%- for first, last in batches %}
-        set variable rollcall_batch_first = {{ first }};
-        set variable rollcall_batch_last = {{ last }};
+        set variable rollcall_batch = [{{ first }}, {{ last }}];
         insert into {{ this }} by name (
             {{ model.compiled_code }}
         );
     {%- endfor %}
-        reset variable rollcall_batch_first;
-        reset variable rollcall_batch_last;
+        reset variable rollcall_batch;
         reset variable rollcall_batches;
 {%- endmacro %}
 
