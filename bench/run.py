@@ -511,6 +511,8 @@ def measure(args, landing: Path, work: Path) -> None:
     args.results.write_text(text)
     if args.keep_warehouse:
         shutil.move(warehouse, args.keep_warehouse)
+        # and its raw file, where a build of the kept file looks for it (bench/ablate.py --warehouse)
+        shutil.move(raw_path(build_path(warehouse)), raw_path(build_path(args.keep_warehouse)))
 
 
 if __name__ == "__main__":
