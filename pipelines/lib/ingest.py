@@ -1724,8 +1724,8 @@ def _sendgrid_numbered_rejects(cur, path: str, lines: int, good: int, now: dt.da
     gives one row a line, the k-th row is line k, checked as the bulk read
     checked it. DuckDB's typed reader gives a row of nulls for every line
     that is not a JSON object (bad JSON, an array, a scalar, two objects, a
-    cut-off line: the hostile-landing test of an export with no empty line
-    holds it to that), which the checks reject as missing its sg_event_id.
+    cut-off line: tests/lib/test_ingest_hostile.py pins it, kind by kind),
+    which the checks reject as missing its sg_event_id.
     So the rows to reject are found from the typed rows alone, as the bulk
     read left them out, and only their lines are read again as text
     (`_sendgrid_rejected_text`), where a line that is not a JSON object gets

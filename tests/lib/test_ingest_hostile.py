@@ -496,6 +496,55 @@ def test_an_export_with_no_empty_line_lands_with_the_others_and_rejects_its_bad_
     assert (result.rows_loaded, result.rows_rejected) == (8, 6)
 
 
+# Lines that are not a JSON object, and objects DuckDB could be lenient with.
+NOT_AN_OBJECT = [
+    "[1, 2]",
+    '[{"sg_event_id": "z", "event": "open"}]',
+    '"just text"',
+    "42",
+    "null",
+    '{"sg_event_id": "y", "event": "open"} {"sg_event_id": "y2", "event": "open"}',
+    '{"sg_event_id": "x", "event": "open"},',
+    '{"sg_event_id": "w", "event": "open"',
+    '{"sg_event_id": "v", "event": "open"}}',
+    '{"sg_event_id": "e", "event": "open", /*c*/ "x": 1}',
+    '{"sg_event_id": "h\x01", "event": "open"}',
+    "{'sg_event_id': 'i', 'event': 'open'}",
+    '{sg_event_id: "j", "event": "open"}',
+    '{"sg_event_id": "k", "event": "open"} // c',
+    '{"sg_event_id": "q", "event": "op\\x"}',
+]
+OBJECTS = [
+    "{}",
+    '{"sg_event_id": "n", "event": "open", "x": [1, 2,]}',
+    '{"sg_event_id": ["a"], "event": "open"}',
+    '{"sg_event_id": "f", "event": "open", "timestamp": NaN}',
+    '  {"sg_event_id": "m", "event": "open"}  ',
+]
+
+
+def test_the_typed_reader_gives_a_row_of_nulls_exactly_for_each_line_that_is_not_a_json_object(tmp_path):
+    # What `_sendgrid_numbered_rejects` relies on: the typed read alone says which
+    # rows to reject (a line that is not a JSON object is a row of nulls, rejected
+    # as missing its sg_event_id), and only their text gives the reason.
+    lines = NOT_AN_OBJECT + OBJECTS
+    path = land(tmp_path, "sendgrid", "x.ndjson", "\n".join(lines) + "\n")
+    with duckdb.connect() as con:
+        ingest._sendgrid_typed_rows(con, str(path))
+        typed = con.execute(
+            "select k, sg_event_id is null and event is null from _sg_typed order by k"
+        ).fetchall()
+        shape = con.execute(
+            f"select row_number() over () as line, {ingest.IS_OBJECT} from {ingest._lines_of('$path')}",
+            {"path": str(path)},
+        ).fetchall()
+    assert len(typed) == len(shape) == len(lines)
+    # json_valid and the reader agree on every line: not an object ...
+    assert [is_object for _, is_object in shape] == [False] * len(NOT_AN_OBJECT) + [True] * len(OBJECTS)
+    # ... and a row of nulls for each of those, and for no object that has the fields
+    assert [nulls for _, nulls in typed] == [True] * len(NOT_AN_OBJECT) + [line == "{}" for line in OBJECTS]
+
+
 def test_an_export_that_is_not_utf8_is_read_as_cp1252_beside_a_utf8_one_read_in_bulk(con, tmp_path):
     # The line count taken with the file's digest finds the byte that is not
     # UTF-8: that export goes to Python (cp1252), the UTF-8 one (é as two
