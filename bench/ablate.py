@@ -110,37 +110,30 @@ def loads(landing: Path, runs: int, scratch: Path) -> dict[str, dict[str, list[f
     return times
 
 
+def _replaced(sql: str, part: str, instead: str) -> str:
+    """`sql` with `part` replaced; an error if it is not there (the insert changed: this must too)."""
+    if part not in sql:
+        raise SystemExit(f"bench/ablate.py: the SendGrid insert no longer has {part!r}")
+    return sql.replace(part, instead)
+
+
 def insert_variants() -> dict[str, str]:
-    """The bulk SendGrid insert's select, as it is and with one part taken out each, and the baseline's."""
+    """The bulk SendGrid insert's select (ingest's own), as it is and with one part taken out each,
+    and the baseline's read of the same exports (bench/baseline.sql's own statement)."""
     typed = ingest._sendgrid_typed("newline_delimited", ignore_errors=True)
-    norm = "lower(trim(email))"
-    email = f"regexp_matches({norm}, '{ingest.EMAIL_PATTERN}')"
-    as_is = f"""
-        select sg_event_id, event, email_norm, case when email_norm is null then email end as email_as_logged,
-               timezone('UTC', to_timestamp(cast("timestamp" as double))) as event_at, campaign_id,
-               coalesce(try_cast(sg_machine_open as boolean), false) as machine_open,
-               case when event = 'bounce' then coalesce(type, 'bounce') end as bounce_type,
-               case when regexp_full_match(trim(asm_group_id), '[0-9]+')
-                    then try_cast(trim(asm_group_id) as integer) end as asm_group_id,
-               filename as _source_file, $now as _loaded_at, {ingest.ID_HASH} as _id_hash
-        from (
-            select *, case when {email} then {norm} end as email_norm
-            from ({ingest._sendgrid_checked(typed)}) where why is null
-        )
-    """
+    as_is = ingest._sendgrid_rows(ingest._sendgrid_checked(typed))
+    script = (HERE / "baseline.sql").read_text()
+    events = (
+        script[script.index("create table events as") :].split(";")[0].removeprefix("create table events as")
+    )
     return {
         "as it is": as_is,
-        "no id hash (dedupe)": as_is.replace(ingest.ID_HASH, "null::bigint"),
-        "no email check": as_is.replace(f"case when {email} then {norm} end", norm),
-        "no source file (lineage)": as_is.replace("filename as", "null::varchar as"),
-        "baseline's read": """
-            select sg_event_id, lower(trim(email)) as email, event, to_timestamp(timestamp) as at_ts,
-                   campaign_id, coalesce(sg_machine_open, false) as machine_open
-            from read_json($paths, format = 'auto', ignore_errors = true, union_by_name = true,
-                           columns = {sg_event_id: 'VARCHAR', email: 'VARCHAR', event: 'VARCHAR',
-                                      timestamp: 'BIGINT', campaign_id: 'VARCHAR',
-                                      sg_machine_open: 'BOOLEAN'})
-        """,
+        "no id hash (dedupe)": _replaced(as_is, ingest.ID_HASH, "null::bigint"),
+        "no email check": _replaced(
+            as_is, f"regexp_matches(lower(trim(email)), '{ingest.EMAIL_PATTERN}')", "true"
+        ),
+        "no source file (lineage)": _replaced(as_is, "filename, $now", "null::varchar, $now"),
+        "baseline's read": _replaced(events, "'{landing}/sendgrid/*'", "$paths"),
     }
 
 

@@ -8,9 +8,9 @@ export with an empty line), one step at a time, and the way the baseline
 does (one typed read written straight into a table), and prints microseconds
 per event for each step: the measured floor of a careful ingest on this
 machine. Each step is needed for a rule: the line numbers of rejected rows
-(the line scan and the numbered typed read), JSON that the typed reader
-would accept but is not JSON (json_valid on every line), the checks and the
-typed columns (the land step), each event once (the dedupe).
+(the line scan and the numbered typed read), the checks and the typed
+columns, and the text of the rows rejected (the land step), each event once
+(the dedupe).
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ def measure(path: str, scratch: Path) -> dict[str, float]:
 
     con.begin()
     lines = step("line count and plainness (Python)", lambda: ingest._line_shape(path).lines)
-    step("json_valid on every line (CSV reader)", lambda: ingest._sendgrid_suspects(con, path))
     lined = step("numbered typed read (JSON reader)", lambda: ingest._sendgrid_aligned(con, path, lines))
     step("check, type, write (land)", lambda: ingest._sendgrid_land(con, lined, {"path": path, "now": now}))
     step("commit", con.commit)

@@ -1234,11 +1234,9 @@ def _sendgrid_checked(source: str) -> str:
     """
 
 
-def _sendgrid_insert(con, checked: str, params: dict) -> None:
-    """Insert the good rows of a checked source into raw.sendgrid_events."""
-    con.execute(
-        f"""
-        insert into raw.sendgrid_events
+def _sendgrid_rows(checked: str) -> str:
+    """The rows of raw.sendgrid_events from the good rows of a checked source (SQL)."""
+    return f"""
         select sg_event_id, event, email_norm, case when email_norm is null then email end,
                timezone('UTC', to_timestamp(cast("timestamp" as double))),
                campaign_id, coalesce(try_cast(sg_machine_open as boolean), false),
@@ -1254,9 +1252,12 @@ def _sendgrid_insert(con, checked: str, params: dict) -> None:
                    end as email_norm
             from ({checked}) where why is null
         )
-        """,
-        params,
-    )
+    """
+
+
+def _sendgrid_insert(con, checked: str, params: dict) -> None:
+    """Insert the good rows of a checked source into raw.sendgrid_events."""
+    con.execute(f"insert into raw.sendgrid_events {_sendgrid_rows(checked)}", params)
 
 
 def _dedupe_sendgrid_loads(con) -> None:
@@ -1492,7 +1493,6 @@ def _load_sendgrid(con, files, now, result, careful: bool = False) -> dict:
             lined = None
             if shapes[path].plain:
                 try:
-                    _sendgrid_suspects(con, path)
                     lined = _sendgrid_aligned(con, path, shapes[path].lines) or _sendgrid_lined(con, path)
                     if lined:
                         _sendgrid_land(con, lined, {"path": path, "now": now})
@@ -1655,14 +1655,6 @@ def _file_lines(where: str) -> str:
     """
 
 
-def _sendgrid_suspects(con, path: str) -> None:
-    """Temp table `_sg_suspect` (line, doc): the lines of one plain NDJSON file that are not a
-    JSON object (blank lines aside), read once by DuckDB's CSV reader."""
-    con.execute(
-        f"create or replace temp table _sg_suspect as {_file_lines(f'not ({IS_OBJECT})')}", {"path": path}
-    )
-
-
 def _sendgrid_bulk(con, lines: dict[str, int], now: dt.datetime) -> set[str]:
     """The plain NDJSON exports with one typed row a line, landed in one parallel read: the files landed.
 
@@ -1720,34 +1712,19 @@ def _sendgrid_bulk(con, lines: dict[str, int], now: dt.datetime) -> set[str]:
 def _sendgrid_numbered_rejects(cur, path: str, lines: int, good: int, now: dt.datetime) -> list[tuple] | None:
     """The rows of one landed file that the bulk read left out, as rows of raw.rejected_rows.
 
-    One typed read of the file, numbered (`_sendgrid_typed_rows`): when it
-    gives one row a line, the k-th row is line k, checked as the bulk read
-    checked it. DuckDB's typed reader gives a row of nulls for every line
-    that is not a JSON object (bad JSON, an array, a scalar, two objects, a
-    cut-off line: tests/lib/test_ingest_hostile.py pins it, kind by kind),
-    which the checks reject as missing its sg_event_id.
-    So the rows to reject are found from the typed rows alone, as the bulk
-    read left them out, and only their lines are read again as text
-    (`_sendgrid_rejected_text`), where a line that is not a JSON object gets
-    that reason instead (`_early_reason`). (A pass of json_valid over every
-    line first, the reason for each line from it, cost the 1M sample's load
-    about 0.6 s: 36.2–37.1 s with it, 35.6–36.1 s without.) None if the
-    typed read does not give one row a line or finds another number than
-    `lines - good` to reject. Only temp tables are written (`cur` may be a
-    cursor of the load's connection).
+    The file's one numbered typed read (`_sendgrid_aligned`), checked as the
+    bulk read checked it, finds them; only their lines are read again as text
+    (`_sendgrid_rejected_text`). None if that read does not give one row a
+    line or finds another number than `lines - good` to reject. Only temp
+    tables are written (`cur` may be a cursor of the load's connection).
     """
-    _sendgrid_typed_rows(cur, path)
-    if cur.execute("select count(*) from _sg_typed").fetchone()[0] != lines:
-        return None
-    fields = ", ".join(f'"{k}"' for k in SENDGRID_FIELDS)
-    typed = f"""
-        select k as line, null::varchar as early_reason, null::varchar as doc, {fields}, $path as filename
-        from _sg_typed
-    """
-    if _sendgrid_rejects_of(cur, _sendgrid_checked(typed), {"path": path, "now": now}) != lines - good:
+    lined = _sendgrid_aligned(cur, path, lines)
+    if (
+        lined is None
+        or _sendgrid_rejects_of(cur, _sendgrid_checked(lined), {"path": path, "now": now}) != lines - good
+    ):
         return None
     _sendgrid_rejected_text(cur, path)
-    cur.execute(f"update _sg_rejects set why = {_early_reason('doc')} where not ({IS_OBJECT})")
     return cur.execute(_sendgrid_rejected_rows("select * from _sg_rejects"), {"now": now}).fetchall()
 
 
@@ -1773,22 +1750,25 @@ def _sendgrid_aligned(con, path: str, lines: int) -> str | None:
     """One plain NDJSON file, read once as JSON: its events with their physical lines (SQL), or None.
 
     DuckDB's typed JSON reader (ignore_errors) gives a row for every line it
-    is given, a row of nulls for one it cannot read; when it gives exactly one
-    row a physical line (no blank line), the k-th row is line k. Only the
-    lines that are not a valid JSON object keep their text, which gives the
-    reason (the reader gave them a row of nulls): a clean file keeps no line
-    text at all. None, nothing written but temp tables, when the
-    rows are not aligned with the lines (`_sendgrid_lined` reads the file then).
+    is given, a row of nulls for one that is not a JSON object (bad JSON, an
+    array, a scalar, two objects, a cut-off line: tests/lib/test_ingest_hostile.py
+    pins it, kind by kind), which the checks reject as missing its
+    sg_event_id. When it gives exactly one row a physical line (no blank
+    line), the k-th row is line k; no line's text is kept: the rows to reject
+    get theirs, and the reason a line that is not a JSON object has, from
+    `_sendgrid_rejected_text`. (A pass of json_valid over every line first,
+    for those reasons, cost the 1M sample's load about 0.6 s: 36.2–37.1 s
+    with it, 35.6–36.1 s without.) None, nothing written but temp tables,
+    when the rows are not aligned with the lines (`_sendgrid_lined` reads the
+    file then).
     """
     _sendgrid_typed_rows(con, path)
     if con.execute("select count(*) from _sg_typed").fetchone()[0] != lines:
         return None
-    fields = ", ".join(f't."{k}"' for k in SENDGRID_FIELDS)
+    fields = ", ".join(f'"{k}"' for k in SENDGRID_FIELDS)
     return f"""
-        select t.k as line, case when s.line is not null then {_early_reason("s.doc")} end as early_reason,
-               s.doc, {fields}, $path as filename
-        from _sg_typed as t
-        left join _sg_suspect as s on t.k = s.line
+        select k as line, null::varchar as early_reason, null::varchar as doc, {fields}, $path as filename
+        from _sg_typed
     """
 
 
@@ -1847,7 +1827,8 @@ def _sendgrid_rejects_of(con, checked: str, params: dict) -> int:
 
 def _sendgrid_rejected_text(con, path: str) -> None:
     """In temp table `_sg_rejects` (one file's, `path`): a row rejected for what it holds (its
-    line text not kept) gets its line's text as its raw value."""
+    line text not kept) gets its line's text as its raw value, and, when that line is not a JSON
+    object (its row was all nulls), that reason (`_early_reason`)."""
     if con.execute("select count(*) from _sg_rejects where doc is null").fetchone()[0]:
         con.execute(
             "create or replace temp table _sg_rejected_lines as "
@@ -1856,6 +1837,10 @@ def _sendgrid_rejected_text(con, path: str) -> None:
         )
         con.execute(
             "update _sg_rejects set doc = r.doc from _sg_rejected_lines as r where _sg_rejects.line = r.line"
+        )
+        con.execute(
+            f"update _sg_rejects set why = {_early_reason('doc')} "
+            f"where early_reason is null and not ({IS_OBJECT})"
         )
 
 
